@@ -1,0 +1,1 @@
+"""Content-addressed blob storage: one ``BlobStore`` over plain ``ObjectBackend`` implementations."""

@@ -1,0 +1,99 @@
+"""The blob-store ports.
+
+``ObjectBackend`` is the plain object storage a driver implements (local folder, S3, memory):
+keys are ``/``-separated strings, values are byte streams. ``BlobStore`` is what the service uses:
+content addressed by ``Digest``, implemented once in ``cas.py`` on top of any backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from modelreg.domain.digests import Digest
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    key: str
+    size: int
+    modified_at: datetime
+
+
+class ObjectWriter(Protocol):
+    """A write in progress. Nothing is visible under the key until ``commit`` returns."""
+
+    def write(self, data: bytes | memoryview) -> None:
+        """Append ``data``."""
+
+    def commit(self) -> None:
+        """Make everything written durable and visible under the key."""
+
+    def abort(self) -> None:
+        """Drop what was written. Safe to call more than once, and after ``commit`` fails."""
+
+
+class ObjectBackend(Protocol):
+    def create_writer(self, key: str) -> ObjectWriter:
+        """Start writing ``key``; an existing object is replaced only on commit."""
+
+    def open_reader(self, key: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """Stream ``length`` bytes (to the end when None) of ``key`` from ``offset``.
+
+        Raises ``BlobNotFoundError`` when the key does not exist.
+        """
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        """Size and modification time of ``key``, or None when it does not exist."""
+
+    def move(self, source: str, target: str) -> None:
+        """Rename ``source`` to ``target`` (replacing it) as atomically as the backend allows."""
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``; removing a missing key is not an error."""
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        """Every object whose key starts with ``prefix``, in no particular order."""
+
+
+class BlobWriter(Protocol):
+    """An upload of one blob; hashes while it writes."""
+
+    def write(self, data: bytes | memoryview) -> None: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def commit(self, expected: Digest, expected_size: int | None = None) -> None:
+        """Check the data against ``expected`` and move it into place.
+
+        Raises ``DigestMismatchError`` (and discards the data) when the content differs.
+        A blob that is already present counts as success.
+        """
+
+    def abort(self) -> None: ...
+
+
+class BlobStore(Protocol):
+    def exists(self, digest: Digest) -> bool: ...
+
+    def size(self, digest: Digest) -> int:
+        """Stored size; raises ``BlobNotFoundError`` when absent."""
+
+    def begin_write(self, algorithm: str) -> BlobWriter:
+        """Start an upload that will be addressed with ``algorithm``."""
+
+    def open(self, digest: Digest, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """Stream stored bytes; raises ``BlobNotFoundError`` when absent. Not re-verified."""
+
+    def delete(self, digest: Digest) -> None: ...
+
+    def list_digests(self) -> Iterator[tuple[Digest, ObjectInfo]]:
+        """Every stored blob, for garbage collection and storage reports."""
+
+    def list_uploads(self) -> Iterator[ObjectInfo]:
+        """Temporary upload objects, for garbage collection of abandoned uploads."""
+
+    def delete_upload(self, key: str) -> None: ...

@@ -1,0 +1,116 @@
+"""The error hierarchy shared by every layer and rebuilt by the SDK from the wire.
+
+    ModelregError                      code
+    ├── NotFoundError                  NOT_FOUND
+    │   ├── ModelNotFoundError         MODEL_NOT_FOUND
+    │   ├── VersionNotFoundError       VERSION_NOT_FOUND
+    │   ├── AliasNotFoundError         ALIAS_NOT_FOUND
+    │   ├── BlobNotFoundError          BLOB_NOT_FOUND
+    │   └── UploadNotFoundError        UPLOAD_NOT_FOUND
+    ├── AlreadyExistsError             ALREADY_EXISTS
+    ├── InvalidArgumentError           INVALID_ARGUMENT
+    │   ├── InvalidFilterError         INVALID_FILTER
+    │   └── LimitExceededError         LIMIT_EXCEEDED
+    ├── DigestMismatchError            DIGEST_MISMATCH
+    ├── ConflictError                  CONFLICT
+    ├── PermissionDeniedError          PERMISSION_DENIED
+    └── UnavailableError               UNAVAILABLE
+
+Every class carries a stable ``code``; the server maps codes to HTTP statuses in one table
+(``server/errors.py``) and the SDK maps codes back to these classes (``error_for_code``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ModelregError(Exception):
+    """Base of every error modelreg raises on purpose."""
+
+    code: ClassVar[str] = "INTERNAL"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFoundError(ModelregError):
+    code = "NOT_FOUND"
+
+
+class ModelNotFoundError(NotFoundError):
+    code = "MODEL_NOT_FOUND"
+
+
+class VersionNotFoundError(NotFoundError):
+    code = "VERSION_NOT_FOUND"
+
+
+class AliasNotFoundError(NotFoundError):
+    code = "ALIAS_NOT_FOUND"
+
+
+class BlobNotFoundError(NotFoundError):
+    code = "BLOB_NOT_FOUND"
+
+
+class UploadNotFoundError(NotFoundError):
+    code = "UPLOAD_NOT_FOUND"
+
+
+class AlreadyExistsError(ModelregError):
+    code = "ALREADY_EXISTS"
+
+
+class InvalidArgumentError(ModelregError):
+    code = "INVALID_ARGUMENT"
+
+
+class InvalidFilterError(InvalidArgumentError):
+    code = "INVALID_FILTER"
+
+
+class LimitExceededError(InvalidArgumentError):
+    code = "LIMIT_EXCEEDED"
+
+
+class DigestMismatchError(ModelregError):
+    """Content did not hash to the digest it was declared or stored under."""
+
+    code = "DIGEST_MISMATCH"
+
+
+class ConflictError(ModelregError):
+    code = "CONFLICT"
+
+
+class PermissionDeniedError(ModelregError):
+    code = "PERMISSION_DENIED"
+
+
+class UnavailableError(ModelregError):
+    """The registry (or its database) cannot be reached; retrying later may help."""
+
+    code = "UNAVAILABLE"
+
+
+def _all_subclasses(cls: type[ModelregError]) -> list[type[ModelregError]]:
+    found: list[type[ModelregError]] = [cls]
+    for sub in cls.__subclasses__():
+        found.extend(_all_subclasses(sub))
+    return found
+
+
+def error_for_code(code: str, message: str, details: dict[str, Any] | None = None) -> ModelregError:
+    """Rebuild the error class that carries ``code``; unknown codes become ``ModelregError``."""
+    by_code = {cls.code: cls for cls in _all_subclasses(ModelregError)}
+    cls = by_code.get(code, ModelregError)
+    error = cls(message, **(details or {}))
+    if cls is ModelregError and code != ModelregError.code:
+        error.details.setdefault("code", code)
+    return error

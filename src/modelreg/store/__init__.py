@@ -1,0 +1,1 @@
+"""Metadata storage: the ``MetadataStore`` port and its SQLAlchemy implementation."""

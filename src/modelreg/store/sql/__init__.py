@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 implementation of the metadata store (SQLite and PostgreSQL, one code path)."""
