@@ -1,1 +1,1 @@
-"""Content-addressed blob storage: one ``BlobStore`` over plain ``ObjectBackend`` implementations."""
+"""Content-addressed blob storage: one ``BlobStore`` over plain object backends."""

@@ -10,7 +10,8 @@
     ├── AlreadyExistsError             ALREADY_EXISTS
     ├── InvalidArgumentError           INVALID_ARGUMENT
     │   ├── InvalidFilterError         INVALID_FILTER
-    │   └── LimitExceededError         LIMIT_EXCEEDED
+    │   ├── LimitExceededError         LIMIT_EXCEEDED
+    │   └── MissingBlobsError          MISSING_BLOBS
     ├── DigestMismatchError            DIGEST_MISMATCH
     ├── ConflictError                  CONFLICT
     ├── PermissionDeniedError          PERMISSION_DENIED
@@ -77,6 +78,12 @@ class InvalidFilterError(InvalidArgumentError):
 
 class LimitExceededError(InvalidArgumentError):
     code = "LIMIT_EXCEEDED"
+
+
+class MissingBlobsError(InvalidArgumentError):
+    """A commit names files whose content the registry has not received."""
+
+    code = "MISSING_BLOBS"
 
 
 class DigestMismatchError(ModelregError):

@@ -1,0 +1,231 @@
+"""An ``ObjectBackend`` over a folder on the local file system.
+
+Each key is a file at ``<root>/<key>``. A write goes to a fresh file in ``<root>/.partial/`` (the
+same file system, so the final rename is atomic) and is flushed, ``fsync``-ed and renamed into
+place only on ``commit``: a crash at any point leaves either the old object or the new one under
+the key, never a partial file. Leftovers of crashed writes stay in ``.partial/``, which listings
+skip; they can be removed by age.
+
+Keys are ``/``-separated segments; a segment may not be empty, start with ``.`` (so no ``..``,
+no hidden files and no clash with ``.partial/``) or contain a backslash or NUL, and a key may not
+start with ``/``. A key therefore never names anything outside the root.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import secrets
+import stat as stat_module
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from modelreg.blobs.base import ObjectInfo
+from modelreg.domain.errors import BlobNotFoundError, InvalidArgumentError
+
+DEFAULT_CHUNK_SIZE = 1 << 20
+PARTIAL_DIR = ".partial"
+_REPLACE_ATTEMPTS = 3
+
+
+class LocalBackend:
+    """Objects as files under ``root`` (created when missing)."""
+
+    def __init__(self, root: Path | str, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+        if chunk_size <= 0:
+            raise InvalidArgumentError("chunk_size must be positive", field="chunk_size")
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.chunk_size = chunk_size
+
+    def path_for(self, key: str) -> Path:
+        """The file that holds ``key`` (which may not exist); rejects keys that could escape."""
+        _check_key(key)
+        return self.root.joinpath(*key.split("/"))
+
+    def create_writer(self, key: str) -> LocalWriter:
+        target = self.path_for(key)
+        partial = self.root / PARTIAL_DIR
+        partial.mkdir(exist_ok=True)
+        return LocalWriter(key, target, partial / f"{secrets.token_hex(16)}.part")
+
+    def open_reader(self, key: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+        _check_range(offset, length)
+        path = self.path_for(key)
+        if not path.is_file():
+            raise BlobNotFoundError(f"object {key!r} not found", key=key)
+        # The file is opened on the first ``next``, so an iterator that is never used leaks nothing.
+        return self._read(key, path, offset, length)
+
+    def _read(self, key: str, path: Path, offset: int, length: int | None) -> Iterator[bytes]:
+        try:
+            handle = path.open("rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as e:
+            raise BlobNotFoundError(f"object {key!r} not found", key=key) from e
+        with handle:
+            handle.seek(offset)
+            remaining = length
+            while remaining is None or remaining > 0:
+                wanted = self.chunk_size if remaining is None else min(self.chunk_size, remaining)
+                chunk = handle.read(wanted)
+                if not chunk:
+                    return
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        try:
+            result = self.path_for(key).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if not stat_module.S_ISREG(result.st_mode):
+            return None
+        return _info(key, result)
+
+    def move(self, source: str, target: str) -> None:
+        source_path = self.path_for(source)
+        target_path = self.path_for(target)
+        if not source_path.is_file():
+            raise BlobNotFoundError(f"object {source!r} not found", key=source)
+        _replace(source_path, target_path)
+        self._prune_empty_parents(source_path)
+
+    def delete(self, key: str) -> None:
+        path = self.path_for(key)
+        try:
+            path.unlink()
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        self._prune_empty_parents(path)
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        folder, _, _ = prefix.rpartition("/")
+        start = self.root
+        if folder:
+            _check_key(folder)
+            start = self.root.joinpath(*folder.split("/"))
+        base = f"{folder}/" if folder else ""
+        yield from (info for info in self._walk(start, base) if info.key.startswith(prefix))
+
+    def _walk(self, folder: Path, base: str) -> Iterator[ObjectInfo]:
+        try:
+            with os.scandir(folder) as scan:
+                entries = builtins.list(scan)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            if entry.name.startswith("."):  # .partial/ and anything else that is not a key
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    yield from self._walk(Path(entry.path), f"{base}{entry.name}/")
+                elif entry.is_file(follow_symlinks=False):
+                    yield _info(f"{base}{entry.name}", entry.stat(follow_symlinks=False))
+            except FileNotFoundError:  # removed while we were listing
+                continue
+
+    def _prune_empty_parents(self, path: Path) -> None:
+        """Remove folders left empty by a delete or move, up to (not including) the root."""
+        parent = path.parent
+        while parent != self.root and self.root in parent.parents:
+            try:
+                parent.rmdir()
+            except OSError:  # not empty, or already gone
+                return
+            parent = parent.parent
+
+
+class LocalWriter:
+    """Writes to a file in ``.partial/``; ``commit`` fsyncs it and renames it onto the key."""
+
+    def __init__(self, key: str, target: Path, temp: Path) -> None:
+        self.key = key
+        self._target = target
+        self._temp = temp
+        # O_EXCL: never share a file with another writer; 0o666 lets the umask decide.
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        self._file: BinaryIO | None = os.fdopen(fd, "wb")
+
+    def write(self, data: bytes | memoryview) -> None:
+        if self._file is None:
+            raise ValueError(f"writer for {self.key!r} is already committed or aborted")
+        self._file.write(data)
+
+    def commit(self) -> None:
+        if self._file is None:
+            raise ValueError(f"writer for {self.key!r} is already committed or aborted")
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+            _replace(self._temp, self._target)
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._temp.unlink(missing_ok=True)
+
+
+def _replace(source: Path, target: Path) -> None:
+    """``os.replace`` that creates the target's folders and makes the rename durable."""
+    for attempt in range(1, _REPLACE_ATTEMPTS + 1):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(source, target)
+            break
+        except FileNotFoundError:
+            # A concurrent delete may have pruned the freshly made folder; make it again.
+            if attempt == _REPLACE_ATTEMPTS or not source.exists():
+                raise
+    _fsync_folder(target.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":  # folders cannot be opened for fsync on Windows
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _info(key: str, result: os.stat_result) -> ObjectInfo:
+    modified_at = datetime.fromtimestamp(result.st_mtime, tz=UTC)
+    return ObjectInfo(key=key, size=result.st_size, modified_at=modified_at)
+
+
+def _check_key(key: str) -> None:
+    problem = _key_problem(key)
+    if problem:
+        raise InvalidArgumentError(f"invalid object key {key[:200]!r}: {problem}", field="key")
+
+
+def _key_problem(key: str) -> str | None:
+    if not key:
+        return "empty"
+    if "\\" in key or "\x00" in key:
+        return "backslash or NUL"
+    if key.startswith("/"):
+        return "absolute"
+    for segment in key.split("/"):
+        if not segment:
+            return "empty segment"
+        if segment.startswith("."):
+            return "segment starting with '.'"
+    return None
+
+
+def _check_range(offset: int, length: int | None) -> None:
+    if offset < 0:
+        raise InvalidArgumentError(f"offset must not be negative, got {offset}", field="offset")
+    if length is not None and length < 0:
+        raise InvalidArgumentError(f"length must not be negative, got {length}", field="length")

@@ -1,0 +1,301 @@
+"""``Client``: the Python SDK, identical in embedded mode and against a server."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+
+from modelreg.client.cache import BlobCache
+from modelreg.client.files import collect_files, read_file, safe_target, write_verified
+from modelreg.client.http import HttpTransport
+from modelreg.client.transport import Progress, Transport
+from modelreg.domain.entities import (
+    Alias,
+    Event,
+    FileEntry,
+    Lineage,
+    ModelVersion,
+    Page,
+    RegisteredModel,
+    VersionDraft,
+)
+from modelreg.hashing import digest_file
+
+T = TypeVar("T")
+PAGE = 500
+
+
+def default_user() -> str:
+    try:
+        return os.environ.get("MODELREG_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "anonymous"
+
+
+def default_cache_dir() -> Path:
+    configured = os.environ.get("MODELREG_CACHE")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "modelreg"
+
+
+class Client:
+    """Push, find and pull model versions.
+
+    ``Client("http://127.0.0.1:8080")`` talks to a server; ``Client.local("./modelreg-data")``
+    runs the registry in-process with no server. Both raise the same ``modelreg`` errors.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        transport: Transport | None = None,
+        http_client: httpx.Client | None = None,
+        user: str | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        if transport is None:
+            transport = HttpTransport(url, client=http_client, user=user or default_user())
+        self.transport = transport
+        self.cache = BlobCache(cache_dir or default_cache_dir())
+
+    @classmethod
+    def local(
+        cls,
+        home: str | Path | None = None,
+        *,
+        database_url: str | None = None,
+        storage_url: str | None = None,
+        user: str | None = None,
+        cache_dir: Path | None = None,
+    ) -> Client:
+        """An embedded registry in ``home`` (default ``$MODELREG_HOME`` or ``./modelreg-data``)."""
+        from modelreg.client.embedded import EmbeddedTransport
+        from modelreg.settings import Settings
+        from modelreg.wiring import open_services
+
+        overrides: dict[str, object] = {}
+        if home is not None:
+            overrides["home"] = Path(home)
+        if database_url is not None:
+            overrides["database_url"] = database_url
+        if storage_url is not None:
+            overrides["storage_url"] = storage_url
+        services = open_services(Settings(**overrides))  # type: ignore[arg-type]
+        return cls(
+            transport=EmbeddedTransport(services, user=user or default_user()),
+            cache_dir=cache_dir,
+        )
+
+    @classmethod
+    def from_env(cls) -> Client:
+        """A server client when ``MODELREG_URL`` is set, else the embedded registry."""
+        url = os.environ.get("MODELREG_URL")
+        return cls(url) if url else cls.local()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- models ------------------------------------------------------------------------------
+
+    def create_model(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        owner: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> RegisteredModel:
+        return self.transport.create_model(
+            name, description=description, owner=owner, tags=tags or {}
+        )
+
+    def get_model(self, name: str) -> RegisteredModel:
+        return self.transport.get_model(name)
+
+    def update_model(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        owner: str | None = None,
+        set_tags: Mapping[str, str] | None = None,
+        delete_tags: Sequence[str] = (),
+    ) -> RegisteredModel:
+        return self.transport.update_model(
+            name,
+            description=description,
+            owner=owner,
+            set_tags=set_tags or {},
+            delete_tags=delete_tags,
+        )
+
+    def delete_model(self, name: str) -> None:
+        self.transport.delete_model(name)
+
+    def search_models(self, filter: str = "", *, limit: int | None = None) -> list[RegisteredModel]:
+        """Every model matching ``filter`` (all models when empty), following pages."""
+        return _collect(
+            lambda cursor, size: self.transport.search_models(filter, cursor=cursor, limit=size),
+            limit,
+        )
+
+    list_models = search_models
+
+    # -- versions ----------------------------------------------------------------------------
+
+    def list_versions(self, name: str, *, limit: int | None = None) -> list[ModelVersion]:
+        """Versions of ``name``, newest first."""
+        return _collect(
+            lambda cursor, size: self.transport.list_versions(name, cursor=cursor, limit=size),
+            limit,
+        )
+
+    def search_versions(self, filter: str = "", *, limit: int | None = None) -> list[ModelVersion]:
+        return _collect(
+            lambda cursor, size: self.transport.search_versions(filter, cursor=cursor, limit=size),
+            limit,
+        )
+
+    def get_version(self, name: str, version: int) -> ModelVersion:
+        return self.transport.get_version(name, version)
+
+    def resolve(self, ref: str) -> ModelVersion:
+        """``NAME`` (latest), ``NAME/VERSION`` or ``NAME@ALIAS`` to a version."""
+        return self.transport.resolve(ref)
+
+    def update_version(
+        self,
+        name: str,
+        version: int,
+        *,
+        description: str | None = None,
+        set_tags: Mapping[str, str] | None = None,
+        delete_tags: Sequence[str] = (),
+    ) -> ModelVersion:
+        return self.transport.update_version(
+            name, version, description=description, set_tags=set_tags or {}, delete_tags=delete_tags
+        )
+
+    def delete_version(self, name: str, version: int) -> None:
+        self.transport.delete_version(name, version)
+
+    # -- aliases and history -----------------------------------------------------------------
+
+    def set_alias(self, name: str, alias: str, version: int) -> Alias:
+        return self.transport.set_alias(name, alias, version)
+
+    def get_alias(self, name: str, alias: str) -> Alias:
+        return self.transport.get_alias(name, alias)
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self.transport.delete_alias(name, alias)
+
+    def events(self, name: str, *, limit: int | None = None) -> list[Event]:
+        """The model's history, newest first."""
+        return _collect(
+            lambda cursor, size: self.transport.list_events(name, cursor=cursor, limit=size),
+            limit,
+        )
+
+    # -- push and pull -----------------------------------------------------------------------
+
+    def push(
+        self,
+        name: str,
+        path: str | Path,
+        *,
+        params: Mapping[str, object] | None = None,
+        metrics: Mapping[str, float] | None = None,
+        tags: Mapping[str, str] | None = None,
+        description: str = "",
+        lineage: Lineage | None = None,
+        alias: str | None = None,
+        progress: Progress | None = None,
+    ) -> ModelVersion:
+        """Push the file or folder at ``path`` as the next version of ``name``.
+
+        Only content the registry does not already hold is sent; the version appears, READY,
+        only once every file has arrived and been verified.
+        """
+        local_files = collect_files(Path(path))
+        entries = []
+        sources = {}
+        for manifest_path, local in local_files:
+            digest, size = digest_file(local)
+            entries.append(FileEntry(manifest_path, size, digest))
+            sources.setdefault(digest, local)
+        draft = VersionDraft(
+            files=tuple(entries),
+            params=dict(params or {}),  # type: ignore[arg-type]  # validated by the service
+            metrics=dict(metrics or {}),
+            tags=dict(tags or {}),
+            description=description,
+            lineage=lineage or Lineage(),
+        )
+        session = self.transport.start_upload(name, draft)
+        try:
+            for digest in session.missing:
+                self.transport.upload_blob(session.id, digest, sources[digest], progress=progress)
+            version = self.transport.commit_upload(session.id)
+        except BaseException:
+            try:
+                self.transport.cancel_upload(session.id)
+            except Exception:  # noqa: S110 - the original error matters more
+                pass
+            raise
+        if alias:
+            self.transport.set_alias(name, alias, version.version)
+            version = self.transport.get_version(name, version.version)
+        return version
+
+    def pull(
+        self, ref: str, dest: str | Path | None = None, *, progress: Progress | None = None
+    ) -> Path:
+        """Write the files of ``ref`` under ``dest`` (default ``./NAME-VERSION``), verified
+        against their digests; blobs already in the local cache are not transferred again."""
+        version = self.resolve(ref)
+        root = Path(dest) if dest is not None else Path(f"{version.model_name}-{version.version}")
+        root.mkdir(parents=True, exist_ok=True)
+        for entry in version.files:
+            target = safe_target(root, entry.path)
+            if self.transport.remote:
+                cached = self.cache.fetch(
+                    entry.digest,
+                    entry.size,
+                    lambda offset, d=entry.digest: self.transport.read_blob(d, offset),
+                    progress=progress,
+                )
+                write_verified(read_file(cached), target, entry.digest)
+            else:
+                write_verified(
+                    self.transport.read_blob(entry.digest), target, entry.digest, progress=progress
+                )
+        return root
+
+
+def _collect(fetch: Callable[[str | None, int], Page[T]], limit: int | None) -> list[T]:
+    items: list[T] = []
+    cursor: str | None = None
+    while True:
+        size = PAGE if limit is None else min(PAGE, limit - len(items))
+        if size <= 0:
+            return items
+        page = fetch(cursor, size)
+        items.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return items

@@ -1,0 +1,58 @@
+"""The push protocol over HTTP: open a session, PUT the missing blobs, commit."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from modelreg import routes
+from modelreg.domain.digests import Digest
+from modelreg.server.deps import ActorDep, UploadsDep
+from modelreg.server.schemas import UploadCreate, UploadOut, VersionOut
+
+router = APIRouter(tags=["uploads"])
+
+# Request bodies arrive in small pieces; writing them in larger batches off the event loop keeps
+# the loop free and the per-write overhead low, while memory stays bounded by this size.
+WRITE_BATCH = 4 * 1024 * 1024
+
+
+@router.post(routes.UPLOADS, status_code=201)
+def start_upload(name: str, body: UploadCreate, uploads: UploadsDep, actor: ActorDep) -> UploadOut:
+    return UploadOut.from_entity(uploads.start_upload(name, body.to_entity(), actor=actor))
+
+
+@router.get(routes.UPLOAD)
+def get_upload(upload_id: str, uploads: UploadsDep) -> UploadOut:
+    return UploadOut.from_entity(uploads.get_upload(upload_id))
+
+
+@router.put(routes.UPLOAD_BLOB, status_code=201)
+async def put_blob(upload_id: str, digest: str, request: Request, uploads: UploadsDep) -> Response:
+    """Stream one declared blob; the server hashes while writing and rejects a mismatch."""
+    blob = await run_in_threadpool(uploads.begin_blob, upload_id, Digest.parse(digest))
+    try:
+        batch = bytearray()
+        async for chunk in request.stream():
+            batch += chunk
+            if len(batch) >= WRITE_BATCH:
+                await run_in_threadpool(blob.write, bytes(batch))
+                batch.clear()
+        if batch:
+            await run_in_threadpool(blob.write, bytes(batch))
+        await run_in_threadpool(blob.finish)
+    except BaseException:
+        blob.abort()
+        raise
+    return Response(status_code=201)
+
+
+@router.post(routes.UPLOAD_COMMIT, status_code=201)
+def commit_upload(upload_id: str, uploads: UploadsDep, actor: ActorDep) -> VersionOut:
+    return VersionOut.from_entity(uploads.commit_upload(upload_id, actor=actor))
+
+
+@router.delete(routes.UPLOAD, status_code=204)
+def cancel_upload(upload_id: str, uploads: UploadsDep) -> Response:
+    uploads.cancel_upload(upload_id)
+    return Response(status_code=204)

@@ -1,0 +1,83 @@
+"""Model versions, aliases, search and reference resolution."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+
+from modelreg import routes
+from modelreg.server.deps import ActorDep, RegistryDep
+from modelreg.server.schemas import AliasOut, AliasSet, VersionOut, VersionPage, VersionUpdate
+
+router = APIRouter(tags=["versions"])
+
+
+@router.get(routes.VERSIONS)
+def list_versions(
+    name: str, registry: RegistryDep, cursor: str | None = None, limit: int = 100
+) -> VersionPage:
+    page = registry.list_versions(name, cursor=cursor, limit=limit)
+    return VersionPage(
+        items=[VersionOut.from_entity(v) for v in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get(routes.VERSION)
+def get_version(name: str, version: int, registry: RegistryDep) -> VersionOut:
+    return VersionOut.from_entity(registry.get_version(name, version))
+
+
+@router.patch(routes.VERSION)
+def update_version(
+    name: str, version: int, body: VersionUpdate, registry: RegistryDep, actor: ActorDep
+) -> VersionOut:
+    updated = registry.update_version(
+        name,
+        version,
+        actor=actor,
+        description=body.description,
+        set_tags=body.set_tags,
+        delete_tags=body.delete_tags,
+    )
+    return VersionOut.from_entity(updated)
+
+
+@router.delete(routes.VERSION, status_code=204)
+def delete_version(name: str, version: int, registry: RegistryDep, actor: ActorDep) -> Response:
+    registry.delete_version(name, version, actor=actor)
+    return Response(status_code=204)
+
+
+@router.get(routes.SEARCH_VERSIONS)
+def search_versions(
+    registry: RegistryDep,
+    filter: str = Query("", description="Search filter, see docs/search.md"),
+    cursor: str | None = None,
+    limit: int = 100,
+) -> VersionPage:
+    page = registry.search_versions(filter, cursor=cursor, limit=limit)
+    return VersionPage(
+        items=[VersionOut.from_entity(v) for v in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get(routes.RESOLVE)
+def resolve(registry: RegistryDep, ref: str = Query(description="NAME, NAME/VERSION or NAME@ALIAS")) -> VersionOut:
+    return VersionOut.from_entity(registry.resolve(ref))
+
+
+@router.put(routes.ALIAS)
+def set_alias(
+    name: str, alias: str, body: AliasSet, registry: RegistryDep, actor: ActorDep
+) -> AliasOut:
+    return AliasOut.from_entity(registry.set_alias(name, alias, body.version, actor=actor))
+
+
+@router.get(routes.ALIAS)
+def get_alias(name: str, alias: str, registry: RegistryDep) -> AliasOut:
+    return AliasOut.from_entity(registry.get_alias(name, alias))
+
+
+@router.delete(routes.ALIAS, status_code=204)
+def delete_alias(name: str, alias: str, registry: RegistryDep, actor: ActorDep) -> Response:
+    registry.delete_alias(name, alias, actor=actor)
+    return Response(status_code=204)

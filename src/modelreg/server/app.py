@@ -1,0 +1,57 @@
+"""``create_app``: the FastAPI application over one set of services. No module-level app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version as package_version
+
+from fastapi import FastAPI
+
+from modelreg import routes
+from modelreg.domain.digests import DEFAULT_ALGORITHM
+from modelreg.server.api import blobs, models, uploads, versions
+from modelreg.server.errors import install_error_handlers
+from modelreg.server.limits import BodyLimitMiddleware
+from modelreg.server.schemas import InfoOut
+from modelreg.settings import Settings
+from modelreg.wiring import Services, open_services
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """Build the app; pass ``services`` to serve an already open registry (tests, embedding)."""
+    settings = settings or Settings()
+    owned = services is None
+    active = services or open_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            active.close()
+
+    app = FastAPI(
+        title="modelreg",
+        version=package_version("modelreg"),
+        description="A model registry: versioned, content-addressed model storage.",
+        lifespan=lifespan,
+    )
+    app.state.services = active
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_bytes)
+    for module in (models, versions, uploads, blobs):
+        app.include_router(module.router)
+
+    @app.get(routes.HEALTH, tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(routes.INFO, tags=["meta"])
+    def info() -> InfoOut:
+        return InfoOut(
+            version=package_version("modelreg"),
+            digest_algorithm=DEFAULT_ALGORITHM,
+            database=active.metadata.engine.dialect.name,
+        )
+
+    return app

@@ -1,0 +1,337 @@
+"""Use cases for models, versions, aliases, search and history: one transaction each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
+
+from modelreg.domain.entities import (
+    Alias,
+    Event,
+    ModelVersion,
+    Page,
+    RegisteredModel,
+)
+from modelreg.domain.errors import InvalidArgumentError
+from modelreg.domain.filters import (
+    Comparison,
+    Field,
+    OrderItem,
+    Query,
+    Target,
+    parse_query,
+)
+from modelreg.domain.rules import (
+    DEFAULT_LIMITS,
+    Limits,
+    ModelRef,
+    parse_ref,
+    validate_alias_name,
+    validate_description,
+    validate_key,
+    validate_model_name,
+    validate_tags,
+)
+from modelreg.service.clock import Clock, utcnow
+from modelreg.service.pagination import (
+    check_page_size,
+    decode_cursor,
+    encode_cursor,
+    fingerprint,
+)
+from modelreg.store.base import MetadataStore, MetadataTransaction
+
+T = TypeVar("T")
+
+
+class Registry:
+    """The registry's metadata use cases. The server, the SDK's embedded mode and the CLI all
+    call these, so they behave the same everywhere."""
+
+    def __init__(
+        self,
+        store: MetadataStore,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.store = store
+        self.limits = limits
+        self.clock = clock
+
+    # -- models ------------------------------------------------------------------------------
+
+    def create_model(
+        self,
+        name: str,
+        *,
+        actor: str,
+        description: str = "",
+        owner: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> RegisteredModel:
+        validate_model_name(name, self.limits)
+        validate_description(description, self.limits)
+        clean_tags = validate_tags(tags or {}, self.limits)
+        now = self.clock()
+        with self.store.transaction(write=True) as tx:
+            model = tx.create_model(
+                name, description=description, owner=owner, tags=clean_tags, now=now
+            )
+            tx.add_event(Event(name, "model.created", actor, now))
+        return model
+
+    def get_model(self, name: str) -> RegisteredModel:
+        with self.store.transaction() as tx:
+            return tx.get_model(name)
+
+    def update_model(
+        self,
+        name: str,
+        *,
+        actor: str,
+        description: str | None = None,
+        owner: str | None = None,
+        set_tags: Mapping[str, str] | None = None,
+        delete_tags: Sequence[str] = (),
+    ) -> RegisteredModel:
+        if description is not None:
+            validate_description(description, self.limits)
+        clean_tags = validate_tags(set_tags or {}, self.limits)
+        for key in delete_tags:
+            validate_key(key, "tag", self.limits)
+        now = self.clock()
+        with self.store.transaction(write=True) as tx:
+            before = tx.get_model(name)
+            after = tx.update_model(
+                name,
+                now=now,
+                description=description,
+                owner=owner,
+                set_tags=clean_tags,
+                delete_tags=tuple(delete_tags),
+            )
+            tx.add_event(
+                Event(name, "model.updated", actor, now, details=_model_change(before, after))
+            )
+        return after
+
+    def delete_model(self, name: str, *, actor: str) -> None:
+        now = self.clock()
+        with self.store.transaction(write=True) as tx:
+            tx.delete_model(name)
+            tx.add_event(Event(name, "model.deleted", actor, now))
+
+    def search_models(
+        self, filter: str = "", *, cursor: str | None = None, limit: int = 100
+    ) -> Page[RegisteredModel]:
+        query = parse_query(filter, Target.MODELS)
+        return self._page(query, ("models", filter), cursor, limit, _search_models)
+
+    # -- versions ----------------------------------------------------------------------------
+
+    def get_version(self, name: str, version: int) -> ModelVersion:
+        with self.store.transaction() as tx:
+            return tx.get_version(name, version)
+
+    def resolve(self, ref: str | ModelRef) -> ModelVersion:
+        """``NAME``, ``NAME/VERSION``, ``NAME@ALIAS`` (``@latest`` too) to a version."""
+        target = parse_ref(ref) if isinstance(ref, str) else ref
+        with self.store.transaction() as tx:
+            if target.version is not None:
+                return tx.get_version(target.name, target.version)
+            if target.alias is not None:
+                alias = tx.get_alias(target.name, target.alias)
+                return tx.get_version(target.name, alias.version)
+            return tx.get_latest_version(target.name)
+
+    def list_versions(
+        self, name: str, *, cursor: str | None = None, limit: int = 100
+    ) -> Page[ModelVersion]:
+        validate_model_name(name, self.limits)
+        with self.store.transaction() as tx:
+            tx.get_model(name)  # an unknown model is an error, not an empty list
+        query = Query(
+            where=Comparison(Field("attr", "name"), "=", name),
+            order_by=(OrderItem(Field("attr", "version"), descending=True),),
+            limit=None,
+        )
+        return self._page(query, ("versions-of", name), cursor, limit, _search_versions)
+
+    def search_versions(
+        self, filter: str = "", *, cursor: str | None = None, limit: int = 100
+    ) -> Page[ModelVersion]:
+        query = parse_query(filter, Target.VERSIONS)
+        return self._page(query, ("versions", filter), cursor, limit, _search_versions)
+
+    def update_version(
+        self,
+        name: str,
+        version: int,
+        *,
+        actor: str,
+        description: str | None = None,
+        set_tags: Mapping[str, str] | None = None,
+        delete_tags: Sequence[str] = (),
+    ) -> ModelVersion:
+        """Change a version's description and tags; its files, params and metrics never change."""
+        if description is not None:
+            validate_description(description, self.limits)
+        clean_tags = validate_tags(set_tags or {}, self.limits)
+        for key in delete_tags:
+            validate_key(key, "tag", self.limits)
+        now = self.clock()
+        with self.store.transaction(write=True) as tx:
+            before = tx.get_version(name, version)
+            after = tx.update_version(
+                name,
+                version,
+                description=description,
+                set_tags=clean_tags,
+                delete_tags=tuple(delete_tags),
+            )
+            tx.add_event(
+                Event(
+                    name,
+                    "version.updated",
+                    actor,
+                    now,
+                    version,
+                    _changes(
+                        {"description": before.description, **_prefixed(before.tags)},
+                        {"description": after.description, **_prefixed(after.tags)},
+                    ),
+                )
+            )
+        return after
+
+    def delete_version(self, name: str, version: int, *, actor: str) -> None:
+        """Delete a version and its aliases; its number is never handed out again."""
+        now = self.clock()
+        with self.store.transaction(write=True) as tx:
+            removed = tx.get_version(name, version)
+            tx.delete_version(name, version)
+            tx.add_event(
+                Event(
+                    name,
+                    "version.deleted",
+                    actor,
+                    now,
+                    version,
+                    {"aliases": list(removed.aliases)},
+                )
+            )
+
+    # -- aliases -----------------------------------------------------------------------------
+
+    def set_alias(self, name: str, alias: str, version: int, *, actor: str) -> Alias:
+        validate_alias_name(alias)
+        now = self.clock()
+        with self.store.transaction(write=True) as tx:
+            previous = tx.set_alias(name, alias, version, actor=actor, now=now)
+            tx.add_event(
+                Event(
+                    name,
+                    "alias.set",
+                    actor,
+                    now,
+                    version,
+                    {"alias": alias, "from": previous, "to": version},
+                )
+            )
+            return tx.get_alias(name, alias)
+
+    def delete_alias(self, name: str, alias: str, *, actor: str) -> None:
+        validate_alias_name(alias)
+        now = self.clock()
+        with self.store.transaction(write=True) as tx:
+            version = tx.delete_alias(name, alias)
+            tx.add_event(Event(name, "alias.deleted", actor, now, version, {"alias": alias}))
+
+    def get_alias(self, name: str, alias: str) -> Alias:
+        with self.store.transaction() as tx:
+            return tx.get_alias(name, alias)
+
+    # -- history -----------------------------------------------------------------------------
+
+    def list_events(
+        self, name: str, *, cursor: str | None = None, limit: int = 100
+    ) -> Page[Event]:
+        check_page_size(limit)
+        key = fingerprint("events", name)
+        offset = decode_cursor(cursor, key)
+        with self.store.transaction() as tx:
+            events = tx.list_events(name, offset=offset, limit=limit + 1)
+            if not events and offset == 0:
+                tx.get_model(name)
+        return _paged(events, offset, limit, key)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _page(
+        self,
+        query: Query,
+        identity: tuple[str, str],
+        cursor: str | None,
+        limit: int,
+        run: Callable[[MetadataTransaction, Query, int, int], list[T]],
+    ) -> Page[T]:
+        check_page_size(limit)
+        key = fingerprint(*identity)
+        offset = decode_cursor(cursor, key)
+        remaining = limit
+        if query.limit is not None:
+            remaining = min(limit, query.limit - offset)
+            if remaining <= 0:
+                return Page(())
+        with self.store.transaction() as tx:
+            items = run(tx, query, offset, remaining + 1)
+        if query.limit is not None and offset + remaining >= query.limit:
+            return Page(tuple(items[:remaining]))
+        return _paged(items, offset, remaining, key)
+
+
+def _search_models(
+    tx: MetadataTransaction, query: Query, offset: int, limit: int
+) -> list[RegisteredModel]:
+    return tx.search_models(query, offset=offset, limit=limit)
+
+
+def _search_versions(
+    tx: MetadataTransaction, query: Query, offset: int, limit: int
+) -> list[ModelVersion]:
+    return tx.search_versions(query, offset=offset, limit=limit)
+
+
+def _paged(items: Sequence[T], offset: int, limit: int, key: str) -> Page[T]:
+    """``items`` was fetched with one extra row to learn whether another page exists."""
+    if len(items) > limit:
+        return Page(tuple(items[:limit]), encode_cursor(offset + limit, key))
+    return Page(tuple(items))
+
+
+def _prefixed(tags: Mapping[str, str]) -> dict[str, str]:
+    return {f"tags.{key}": value for key, value in tags.items()}
+
+
+def _changes(before: Mapping[str, object], after: Mapping[str, object]) -> dict[str, object]:
+    """Before/after values of every key that changed, for the history."""
+    keys = sorted(set(before) | set(after))
+    return {
+        key: {"from": before.get(key), "to": after.get(key)}
+        for key in keys
+        if before.get(key) != after.get(key)
+    }
+
+
+def _model_change(before: RegisteredModel, after: RegisteredModel) -> dict[str, object]:
+    return _changes(
+        {"description": before.description, "owner": before.owner, **_prefixed(before.tags)},
+        {"description": after.description, "owner": after.owner, **_prefixed(after.tags)},
+    )
+
+
+def require_positive(version: int) -> int:
+    if version < 1:
+        raise InvalidArgumentError("version numbers start at 1", field="version")
+    return version

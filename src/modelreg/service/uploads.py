@@ -1,0 +1,192 @@
+"""The push protocol: declare files, receive only the missing blobs, commit the version.
+
+Blobs are written first and checked against their digest; the version row is inserted READY in
+one transaction at commit, so a crash at any point leaves at most orphan blobs or a stale
+session (both collected by ``gc``), never a visible version pointing at missing data.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from datetime import timedelta
+
+from modelreg.blobs.base import BlobStore, BlobWriter
+from modelreg.domain.digests import Digest
+from modelreg.domain.entities import (
+    Event,
+    FileEntry,
+    ModelVersion,
+    UploadSession,
+    VersionDraft,
+    VersionStatus,
+)
+from modelreg.domain.errors import (
+    AlreadyExistsError,
+    InvalidArgumentError,
+    MissingBlobsError,
+    ModelNotFoundError,
+    VersionNotFoundError,
+)
+from modelreg.domain.rules import DEFAULT_LIMITS, Limits, validate_draft, validate_model_name
+from modelreg.service.clock import Clock, utcnow
+from modelreg.store.base import MetadataStore
+
+UPLOAD_TTL = timedelta(hours=24)
+
+
+class BlobUpload:
+    """One blob of an upload session being received; hashes as it writes."""
+
+    def __init__(self, writer: BlobWriter, digest: Digest, size: int) -> None:
+        self._writer = writer
+        self.digest = digest
+        self.expected_size = size
+
+    def write(self, data: bytes | memoryview) -> None:
+        if self._writer.size + len(data) > self.expected_size:
+            self._writer.abort()
+            raise InvalidArgumentError(
+                f"blob {self.digest} is larger than the {self.expected_size} bytes declared",
+                digest=str(self.digest),
+            )
+        self._writer.write(data)
+
+    def finish(self) -> None:
+        self._writer.commit(self.digest, self.expected_size)
+
+    def abort(self) -> None:
+        self._writer.abort()
+
+
+class Uploads:
+    def __init__(
+        self,
+        store: MetadataStore,
+        blobs: BlobStore,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.store = store
+        self.blobs = blobs
+        self.limits = limits
+        self.clock = clock
+
+    def start_upload(self, model_name: str, draft: VersionDraft, *, actor: str) -> UploadSession:
+        """Open a session for a new version; answers which digests still have to be sent."""
+        validate_model_name(model_name, self.limits)
+        clean = validate_draft(draft, self.limits)
+        session = UploadSession(
+            id=secrets.token_hex(16),
+            model_name=model_name,
+            draft=clean,
+            created_by=actor,
+            started_at=self.clock(),
+        )
+        with self.store.transaction(write=True) as tx:
+            if clean.lineage.parent_version is not None:
+                tx.get_version(model_name, clean.lineage.parent_version)
+            tx.create_upload(session)
+        return replace(session, missing=self._missing(clean.files))
+
+    def get_upload(self, upload_id: str) -> UploadSession:
+        with self.store.transaction() as tx:
+            session = tx.get_upload(upload_id)
+        return replace(session, missing=self._missing(session.draft.files))
+
+    def begin_blob(self, upload_id: str, digest: Digest) -> BlobUpload:
+        """Receive one of the session's declared blobs."""
+        with self.store.transaction() as tx:
+            session = tx.get_upload(upload_id)
+        sizes = {entry.digest: entry.size for entry in session.draft.files}
+        if digest not in sizes:
+            raise InvalidArgumentError(
+                f"blob {digest} is not part of upload {upload_id}", digest=str(digest)
+            )
+        return BlobUpload(self.blobs.begin_write(digest.algorithm), digest, sizes[digest])
+
+    def receive_blob(self, upload_id: str, digest: Digest, chunks: Iterable[bytes]) -> None:
+        upload = self.begin_blob(upload_id, digest)
+        try:
+            for chunk in chunks:
+                upload.write(chunk)
+            upload.finish()
+        except BaseException:
+            upload.abort()
+            raise
+
+    def commit_upload(self, upload_id: str, *, actor: str) -> ModelVersion:
+        """Make the version visible, numbered, READY, once every blob is stored and verified."""
+        with self.store.transaction() as tx:
+            session = tx.get_upload(upload_id)
+        missing = self._missing(session.draft.files)
+        if missing:
+            paths = [f.path for f in session.draft.files if f.digest in set(missing)]
+            raise MissingBlobsError(
+                f"upload {upload_id} is incomplete: the registry has not received "
+                f"{len(paths)} file(s): {', '.join(paths[:5])}",
+                missing=[str(d) for d in missing],
+            )
+        now = self.clock()
+        with self.store.transaction(write=True) as tx:
+            name = session.model_name
+            try:
+                tx.lock_model(name)
+                tx.get_model(name)
+            except ModelNotFoundError:
+                try:
+                    tx.create_model(name, description="", owner=actor, tags={}, now=now)
+                    tx.add_event(Event(name, "model.created", actor, now))
+                except AlreadyExistsError:
+                    tx.lock_model(name)  # a concurrent first push created it meanwhile
+            parent = session.draft.lineage.parent_version
+            if parent is not None:
+                try:
+                    tx.get_version(name, parent)
+                except VersionNotFoundError as error:
+                    raise InvalidArgumentError(
+                        f"parent version {parent} of {name!r} does not exist"
+                    ) from error
+            version = tx.insert_version(
+                name,
+                session.draft,
+                status=VersionStatus.READY,
+                created_by=session.created_by,
+                now=now,
+            )
+            tx.add_event(
+                Event(
+                    name,
+                    "version.created",
+                    actor,
+                    now,
+                    version.version,
+                    {"files": len(version.files), "size": version.size},
+                )
+            )
+            tx.delete_upload(upload_id)
+        return version
+
+    def cancel_upload(self, upload_id: str) -> None:
+        """Drop a session; cancelling twice, or after a commit, is not an error."""
+        with self.store.transaction(write=True) as tx:
+            tx.delete_upload(upload_id)
+
+    def open_blob(
+        self, digest: Digest, offset: int = 0, length: int | None = None
+    ) -> Iterator[bytes]:
+        return self.blobs.open(digest, offset, length)
+
+    def blob_size(self, digest: Digest) -> int:
+        return self.blobs.size(digest)
+
+    def _missing(self, files: Iterable[FileEntry]) -> tuple[Digest, ...]:
+        missing: dict[Digest, None] = {}
+        for entry in files:
+            if entry.digest in missing:
+                continue
+            if not self.blobs.exists(entry.digest) or self.blobs.size(entry.digest) != entry.size:
+                missing[entry.digest] = None
+        return tuple(missing)

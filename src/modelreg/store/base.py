@@ -1,0 +1,146 @@
+"""The metadata-store port.
+
+A ``MetadataStore`` hands out transactions; everything else happens on the ``MetadataTransaction``
+it yields, so each use case in the service layer is exactly one unit of work. The transaction is
+split by capability into small protocols so a reader sees which part a caller depends on.
+All methods raise the domain's ``NotFoundError`` subclasses for missing things and
+``AlreadyExistsError`` for duplicates; none of them commits on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+from modelreg.domain.entities import (
+    Alias,
+    Event,
+    ModelVersion,
+    RegisteredModel,
+    UploadSession,
+    VersionDraft,
+    VersionStatus,
+)
+from modelreg.domain.filters import Query
+
+
+class ModelRepository(Protocol):
+    def create_model(
+        self,
+        name: str,
+        *,
+        description: str,
+        owner: str | None,
+        tags: Mapping[str, str],
+        now: datetime,
+    ) -> RegisteredModel:
+        """Insert a model; ``AlreadyExistsError`` when the name is taken."""
+
+    def get_model(self, name: str) -> RegisteredModel:
+        """The model with its aliases and latest READY version number."""
+
+    def lock_model(self, name: str) -> None:
+        """Serialise concurrent writers of one model until the transaction ends."""
+
+    def update_model(
+        self,
+        name: str,
+        *,
+        now: datetime,
+        description: str | None = None,
+        owner: str | None = None,
+        set_tags: Mapping[str, str] | None = None,
+        delete_tags: tuple[str, ...] = (),
+    ) -> RegisteredModel: ...
+
+    def delete_model(self, name: str) -> None:
+        """Delete the model with its versions and aliases (its events stay)."""
+
+    def search_models(self, query: Query, *, offset: int, limit: int) -> list[RegisteredModel]: ...
+
+
+class VersionRepository(Protocol):
+    def insert_version(
+        self,
+        model_name: str,
+        draft: VersionDraft,
+        *,
+        status: VersionStatus,
+        created_by: str,
+        now: datetime,
+    ) -> ModelVersion:
+        """Allocate the next version number of the model and insert the version.
+
+        Numbers start at 1, have no gaps under concurrent writers and are never reused.
+        """
+
+    def get_version(self, model_name: str, version: int) -> ModelVersion: ...
+
+    def get_latest_version(self, model_name: str) -> ModelVersion:
+        """The highest READY version; ``VersionNotFoundError`` when there is none."""
+
+    def update_version(
+        self,
+        model_name: str,
+        version: int,
+        *,
+        description: str | None = None,
+        set_tags: Mapping[str, str] | None = None,
+        delete_tags: tuple[str, ...] = (),
+    ) -> ModelVersion: ...
+
+    def set_version_status(self, model_name: str, version: int, status: VersionStatus) -> None: ...
+
+    def delete_version(self, model_name: str, version: int) -> None: ...
+
+    def search_versions(self, query: Query, *, offset: int, limit: int) -> list[ModelVersion]: ...
+
+    def referenced_digests(self) -> Iterator[str]:
+        """Every digest that some version's manifest names, for garbage collection."""
+
+
+class AliasRepository(Protocol):
+    def set_alias(
+        self, model_name: str, alias: str, version: int, *, actor: str, now: datetime
+    ) -> int | None:
+        """Point ``alias`` at ``version``; returns the version it pointed at before, if any."""
+
+    def delete_alias(self, model_name: str, alias: str) -> int:
+        """Remove ``alias``; returns the version it pointed at."""
+
+    def get_alias(self, model_name: str, alias: str) -> Alias: ...
+
+
+class EventLog(Protocol):
+    def add_event(self, event: Event) -> None: ...
+
+    def list_events(self, model_name: str, *, offset: int, limit: int) -> list[Event]: ...
+
+
+class UploadRepository(Protocol):
+    def create_upload(self, session: UploadSession) -> None: ...
+
+    def get_upload(self, upload_id: str) -> UploadSession: ...
+
+    def delete_upload(self, upload_id: str) -> None: ...
+
+    def list_uploads_started_before(self, moment: datetime) -> list[UploadSession]: ...
+
+
+class MetadataTransaction(
+    ModelRepository, VersionRepository, AliasRepository, EventLog, UploadRepository, Protocol
+):
+    """One unit of work over every repository."""
+
+
+class MetadataStore(Protocol):
+    def transaction(self, *, write: bool = False) -> AbstractContextManager[MetadataTransaction]:
+        """Open a unit of work: committed when the block exits normally, rolled back otherwise.
+
+        ``write=True`` takes the write lock up front where the database needs it (SQLite), so
+        concurrent writers queue instead of failing on lock upgrades.
+        """
+
+    def close(self) -> None: ...

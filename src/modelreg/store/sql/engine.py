@@ -1,0 +1,86 @@
+"""Engines and the ``SqlMetadataStore``: connection setup for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from modelreg.domain.errors import AlreadyExistsError, UnavailableError
+from modelreg.store.base import MetadataTransaction
+from modelreg.store.sql.repository import SqlTransaction
+
+_WRITE_OPTION = "modelreg_write"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url`` with the per-dialect settings modelreg relies on."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            parsed,
+            connect_args={"check_same_thread": False, "timeout": 60},
+            pool_size=8,
+            max_overflow=16,
+            **kwargs,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True, pool_size=8, max_overflow=16, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite opens transactions lazily on its own; turn that off and issue BEGIN below
+        # (SQLAlchemy docs, "Serializable isolation / Savepoints / Transactional DDL").
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        # LIKE is case-sensitive on PostgreSQL; make SQLite agree (ILIKE is compiled explicitly).
+        cursor.execute("PRAGMA case_sensitive_like=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # A writer takes the lock at BEGIN, so two writers queue on the busy timeout instead of
+        # deadlocking when both try to upgrade a read lock.
+        immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class SqlMetadataStore:
+    """The metadata store over one SQLAlchemy engine; one ``Session`` per transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[MetadataTransaction]:
+        try:
+            with Session(self.engine, expire_on_commit=False, autoflush=False) as session:
+                with session.begin():
+                    # Procure the connection now so the BEGIN hook sees the write flag.
+                    session.connection(execution_options={_WRITE_OPTION: write})
+                    yield SqlTransaction(session)
+        except IntegrityError as error:
+            # Races that slip past the repository's own existence checks land here.
+            raise AlreadyExistsError(
+                "the change conflicts with an existing entry; it may have been created "
+                "concurrently",
+                reason=str(error.orig)[:200],
+            ) from error
+        except OperationalError as error:
+            raise UnavailableError(f"the metadata database is unavailable: {error.orig}") from error
+
+    def close(self) -> None:
+        self.engine.dispose()

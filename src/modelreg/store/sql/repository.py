@@ -1,0 +1,478 @@
+"""``SqlTransaction``: every repository protocol on one SQLAlchemy ``Session``.
+
+ORM rows never leave this module: each method returns frozen domain entities.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from modelreg.domain.digests import Digest
+from modelreg.domain.entities import (
+    Alias,
+    Event,
+    FileEntry,
+    Lineage,
+    ModelVersion,
+    RegisteredModel,
+    UploadSession,
+    VersionDraft,
+    VersionStatus,
+)
+from modelreg.domain.errors import (
+    AliasNotFoundError,
+    AlreadyExistsError,
+    ModelNotFoundError,
+    UploadNotFoundError,
+    VersionNotFoundError,
+)
+from modelreg.domain.filters import Query
+from modelreg.store.sql import search
+from modelreg.store.sql.codec import draft_from_json, draft_to_json
+from modelreg.store.sql.tables import (
+    AliasRow,
+    EventRow,
+    ModelTagRow,
+    ModelVersionRow,
+    RegisteredModelRow,
+    UploadSessionRow,
+    VersionFileRow,
+    VersionMetricRow,
+    VersionParamRow,
+    VersionTagRow,
+)
+
+
+class SqlTransaction:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- models ------------------------------------------------------------------------------
+
+    def _model_row(self, name: str) -> RegisteredModelRow:
+        row = self.session.scalars(
+            select(RegisteredModelRow).where(RegisteredModelRow.name == name)
+        ).one_or_none()
+        if row is None:
+            raise ModelNotFoundError(f"model {name!r} does not exist", model=name)
+        return row
+
+    def create_model(
+        self,
+        name: str,
+        *,
+        description: str,
+        owner: str | None,
+        tags: Mapping[str, str],
+        now: datetime,
+    ) -> RegisteredModel:
+        row = RegisteredModelRow(
+            name=name,
+            description=description,
+            owner=owner,
+            created_at=now,
+            updated_at=now,
+            last_version=0,
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError as error:
+            raise AlreadyExistsError(f"model {name!r} already exists", model=name) from error
+        self.session.add_all(ModelTagRow(model_id=row.id, key=k, value=v) for k, v in tags.items())
+        return self._models([row])[0]
+
+    def get_model(self, name: str) -> RegisteredModel:
+        return self._models([self._model_row(name)])[0]
+
+    def lock_model(self, name: str) -> None:
+        # On PostgreSQL this takes the row lock; SQLite writers are already serialised.
+        self.session.execute(
+            select(RegisteredModelRow.id).where(RegisteredModelRow.name == name).with_for_update()
+        )
+
+    def update_model(
+        self,
+        name: str,
+        *,
+        now: datetime,
+        description: str | None = None,
+        owner: str | None = None,
+        set_tags: Mapping[str, str] | None = None,
+        delete_tags: tuple[str, ...] = (),
+    ) -> RegisteredModel:
+        row = self._model_row(name)
+        if description is not None:
+            row.description = description
+        if owner is not None:
+            row.owner = owner or None
+        self._apply_tags(ModelTagRow, ModelTagRow.model_id, row.id, set_tags, delete_tags)
+        row.updated_at = now
+        self.session.flush()
+        return self._models([row])[0]
+
+    def delete_model(self, name: str) -> None:
+        row = self._model_row(name)
+        self.session.delete(row)
+        self.session.flush()
+
+    def search_models(self, query: Query, *, offset: int, limit: int) -> list[RegisteredModel]:
+        statement = search.model_statement(query).offset(offset).limit(limit)
+        return self._models(list(self.session.scalars(statement)))
+
+    def _models(self, rows: Sequence[RegisteredModelRow]) -> list[RegisteredModel]:
+        ids = [row.id for row in rows]
+        if not ids:
+            return []
+        tags: dict[int, dict[str, str]] = defaultdict(dict)
+        for tag in self.session.scalars(select(ModelTagRow).where(ModelTagRow.model_id.in_(ids))):
+            tags[tag.model_id][tag.key] = tag.value
+        aliases: dict[int, dict[str, int]] = defaultdict(dict)
+        for model_id, alias, version in self.session.execute(
+            select(AliasRow.model_id, AliasRow.name, ModelVersionRow.version)
+            .join(ModelVersionRow, ModelVersionRow.id == AliasRow.version_id)
+            .where(AliasRow.model_id.in_(ids))
+        ):
+            aliases[model_id][alias] = version
+        latest: dict[int, int] = dict(
+            self.session.execute(  # type: ignore[arg-type]
+                select(ModelVersionRow.model_id, func.max(ModelVersionRow.version))
+                .where(
+                    ModelVersionRow.model_id.in_(ids),
+                    ModelVersionRow.status == VersionStatus.READY,
+                )
+                .group_by(ModelVersionRow.model_id)
+            ).all()
+        )
+        return [
+            RegisteredModel(
+                name=row.name,
+                description=row.description,
+                owner=row.owner,
+                tags=dict(sorted(tags[row.id].items())),
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+                latest_version=latest.get(row.id),
+                aliases=dict(sorted(aliases[row.id].items())),
+            )
+            for row in rows
+        ]
+
+    # -- versions ----------------------------------------------------------------------------
+
+    def insert_version(
+        self,
+        model_name: str,
+        draft: VersionDraft,
+        *,
+        status: VersionStatus,
+        created_by: str,
+        now: datetime,
+    ) -> ModelVersion:
+        model = self._model_row(model_name)
+        # The counter update takes the model row's write lock (PostgreSQL) inside this
+        # transaction, so concurrent writers are numbered one after another without gaps.
+        number = self.session.execute(
+            update(RegisteredModelRow)
+            .where(RegisteredModelRow.id == model.id)
+            .values(last_version=RegisteredModelRow.last_version + 1, updated_at=now)
+            .returning(RegisteredModelRow.last_version)
+        ).scalar_one()
+        lineage = draft.lineage
+        row = ModelVersionRow(
+            model_id=model.id,
+            version=number,
+            status=status,
+            description=draft.description,
+            created_by=created_by,
+            created_at=now,
+            source_commit=lineage.source_commit,
+            source_url=lineage.source_url,
+            parent_version=lineage.parent_version,
+            run_id=lineage.run_id,
+            experiment_id=lineage.experiment_id,
+            datasets=list(lineage.datasets),
+        )
+        self.session.add(row)
+        self.session.flush()
+        self.session.add_all(
+            VersionFileRow(version_id=row.id, path=f.path, size=f.size, digest=str(f.digest))
+            for f in draft.files
+        )
+        self.session.add_all(
+            VersionParamRow(version_id=row.id, key=k, value=v) for k, v in draft.params.items()
+        )
+        self.session.add_all(
+            VersionMetricRow(version_id=row.id, key=k, value=v) for k, v in draft.metrics.items()
+        )
+        self.session.add_all(
+            VersionTagRow(version_id=row.id, key=k, value=v) for k, v in draft.tags.items()
+        )
+        self.session.flush()
+        return self._versions([(row, model_name)])[0]
+
+    def _version_row(self, model_name: str, version: int) -> ModelVersionRow:
+        row = self.session.scalars(
+            select(ModelVersionRow)
+            .join(RegisteredModelRow, RegisteredModelRow.id == ModelVersionRow.model_id)
+            .where(RegisteredModelRow.name == model_name, ModelVersionRow.version == version)
+        ).one_or_none()
+        if row is None:
+            self._model_row(model_name)  # a missing model is reported as such
+            raise VersionNotFoundError(
+                f"version {version} of model {model_name!r} does not exist",
+                model=model_name,
+                version=version,
+            )
+        return row
+
+    def get_version(self, model_name: str, version: int) -> ModelVersion:
+        return self._versions([(self._version_row(model_name, version), model_name)])[0]
+
+    def get_latest_version(self, model_name: str) -> ModelVersion:
+        model = self._model_row(model_name)
+        row = self.session.scalars(
+            select(ModelVersionRow)
+            .where(
+                ModelVersionRow.model_id == model.id,
+                ModelVersionRow.status == VersionStatus.READY,
+            )
+            .order_by(ModelVersionRow.version.desc())
+            .limit(1)
+        ).one_or_none()
+        if row is None:
+            raise VersionNotFoundError(f"model {model_name!r} has no versions", model=model_name)
+        return self._versions([(row, model_name)])[0]
+
+    def update_version(
+        self,
+        model_name: str,
+        version: int,
+        *,
+        description: str | None = None,
+        set_tags: Mapping[str, str] | None = None,
+        delete_tags: tuple[str, ...] = (),
+    ) -> ModelVersion:
+        row = self._version_row(model_name, version)
+        if description is not None:
+            row.description = description
+        self._apply_tags(VersionTagRow, VersionTagRow.version_id, row.id, set_tags, delete_tags)
+        self.session.flush()
+        return self._versions([(row, model_name)])[0]
+
+    def set_version_status(self, model_name: str, version: int, status: VersionStatus) -> None:
+        self._version_row(model_name, version).status = status
+        self.session.flush()
+
+    def delete_version(self, model_name: str, version: int) -> None:
+        self.session.delete(self._version_row(model_name, version))
+        self.session.flush()
+
+    def search_versions(self, query: Query, *, offset: int, limit: int) -> list[ModelVersion]:
+        statement = search.version_statement(query).offset(offset).limit(limit)
+        return self._versions([(row, name) for row, name in self.session.execute(statement)])
+
+    def referenced_digests(self) -> Iterator[str]:
+        yield from self.session.scalars(select(VersionFileRow.digest).distinct())
+
+    def _versions(self, rows: Sequence[tuple[ModelVersionRow, str]]) -> list[ModelVersion]:
+        """Load files, params, metrics, tags and aliases for many versions in five queries."""
+        ids = [row.id for row, _ in rows]
+        if not ids:
+            return []
+        files: dict[int, list[FileEntry]] = defaultdict(list)
+        for f in self.session.scalars(
+            select(VersionFileRow)
+            .where(VersionFileRow.version_id.in_(ids))
+            .order_by(VersionFileRow.path)
+        ):
+            files[f.version_id].append(FileEntry(f.path, f.size, Digest.parse(f.digest)))
+        params = self._key_values(VersionParamRow, ids)
+        metrics = self._key_values(VersionMetricRow, ids)
+        tags = self._key_values(VersionTagRow, ids)
+        aliases: dict[int, list[str]] = defaultdict(list)
+        for version_id, alias in self.session.execute(
+            select(AliasRow.version_id, AliasRow.name)
+            .where(AliasRow.version_id.in_(ids))
+            .order_by(AliasRow.name)
+        ):
+            aliases[version_id].append(alias)
+        return [
+            ModelVersion(
+                model_name=name,
+                version=row.version,
+                status=row.status,
+                description=row.description,
+                params=params[row.id],
+                metrics=metrics[row.id],
+                tags=tags[row.id],
+                lineage=Lineage(
+                    source_commit=row.source_commit,
+                    source_url=row.source_url,
+                    datasets=tuple(row.datasets or ()),
+                    parent_version=row.parent_version,
+                    run_id=row.run_id,
+                    experiment_id=row.experiment_id,
+                ),
+                files=tuple(files[row.id]),
+                created_by=row.created_by,
+                created_at=row.created_at,
+                aliases=tuple(aliases[row.id]),
+            )
+            for row, name in rows
+        ]
+
+    def _key_values(
+        self, table: type[VersionParamRow | VersionMetricRow | VersionTagRow], ids: list[int]
+    ) -> dict[int, dict[str, Any]]:
+        found: dict[int, dict[str, Any]] = defaultdict(dict)
+        for version_id, key, value in self.session.execute(
+            select(table.version_id, table.key, table.value)
+            .where(table.version_id.in_(ids))
+            .order_by(table.key)
+        ):
+            found[version_id][key] = value
+        return found
+
+    def _apply_tags(
+        self,
+        table: type[ModelTagRow | VersionTagRow],
+        owner_column: Any,
+        owner_id: int,
+        set_tags: Mapping[str, str] | None,
+        delete_tags: tuple[str, ...],
+    ) -> None:
+        if delete_tags:
+            self.session.execute(
+                delete(table).where(owner_column == owner_id, table.key.in_(delete_tags))
+            )
+        for key, value in (set_tags or {}).items():
+            existing = self.session.get(table, (owner_id, key))
+            if existing is None:
+                self.session.add(table(**{owner_column.key: owner_id, "key": key, "value": value}))
+            else:
+                existing.value = value
+
+    # -- aliases -----------------------------------------------------------------------------
+
+    def set_alias(
+        self, model_name: str, alias: str, version: int, *, actor: str, now: datetime
+    ) -> int | None:
+        target = self._version_row(model_name, version)
+        existing = self.session.get(AliasRow, (target.model_id, alias))
+        previous = None
+        if existing is None:
+            self.session.add(
+                AliasRow(
+                    model_id=target.model_id,
+                    name=alias,
+                    version_id=target.id,
+                    updated_at=now,
+                    updated_by=actor,
+                )
+            )
+        else:
+            previous = self.session.get_one(ModelVersionRow, existing.version_id).version
+            existing.version_id = target.id
+            existing.updated_at = now
+            existing.updated_by = actor
+        self.session.flush()
+        return previous
+
+    def _alias_row(self, model_name: str, alias: str) -> AliasRow:
+        model = self._model_row(model_name)
+        row = self.session.get(AliasRow, (model.id, alias))
+        if row is None:
+            raise AliasNotFoundError(
+                f"model {model_name!r} has no alias {alias!r}", model=model_name, alias=alias
+            )
+        return row
+
+    def delete_alias(self, model_name: str, alias: str) -> int:
+        row = self._alias_row(model_name, alias)
+        version = self.session.get_one(ModelVersionRow, row.version_id).version
+        self.session.delete(row)
+        self.session.flush()
+        return version
+
+    def get_alias(self, model_name: str, alias: str) -> Alias:
+        row = self._alias_row(model_name, alias)
+        version = self.session.get_one(ModelVersionRow, row.version_id).version
+        return Alias(model_name, alias, version, row.updated_at, row.updated_by)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def add_event(self, event: Event) -> None:
+        self.session.add(
+            EventRow(
+                model_name=event.model_name,
+                version=event.version,
+                action=event.action,
+                actor=event.actor,
+                at=event.at,
+                details=dict(event.details),
+            )
+        )
+
+    def list_events(self, model_name: str, *, offset: int, limit: int) -> list[Event]:
+        rows = self.session.scalars(
+            select(EventRow)
+            .where(EventRow.model_name == model_name)
+            .order_by(EventRow.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [
+            Event(row.model_name, row.action, row.actor, row.at, row.version, row.details)
+            for row in rows
+        ]
+
+    # -- uploads -----------------------------------------------------------------------------
+
+    def create_upload(self, session: UploadSession) -> None:
+        self.session.add(
+            UploadSessionRow(
+                id=session.id,
+                model_name=session.model_name,
+                draft=draft_to_json(session.draft),
+                created_by=session.created_by,
+                started_at=session.started_at,
+            )
+        )
+        self.session.flush()
+
+    def get_upload(self, upload_id: str) -> UploadSession:
+        row = self.session.get(UploadSessionRow, upload_id)
+        if row is None:
+            raise UploadNotFoundError(
+                f"upload {upload_id!r} does not exist (committed, cancelled or expired)",
+                upload=upload_id,
+            )
+        return _upload(row)
+
+    def delete_upload(self, upload_id: str) -> None:
+        self.session.execute(delete(UploadSessionRow).where(UploadSessionRow.id == upload_id))
+
+    def list_uploads_started_before(self, moment: datetime) -> list[UploadSession]:
+        rows = self.session.scalars(
+            select(UploadSessionRow).where(UploadSessionRow.started_at < moment)
+        )
+        return [_upload(row) for row in rows]
+
+
+def _upload(row: UploadSessionRow) -> UploadSession:
+    return UploadSession(
+        id=row.id,
+        model_name=row.model_name,
+        draft=draft_from_json(row.draft),
+        created_by=row.created_by,
+        started_at=row.started_at,
+    )
