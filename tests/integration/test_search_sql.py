@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -34,6 +35,7 @@ def at(day: str) -> datetime:
 # -- fixtures --------------------------------------------------------------------------------
 
 
+@contextmanager
 def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine = create_engine(f"sqlite:///{tmp_path_factory.mktemp('search')}/search.db")
 
@@ -45,10 +47,13 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
-    yield engine
-    engine.dispose()
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
+@contextmanager
 def postgres_engine() -> Iterator[Engine]:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     database = "modelreg_search_test" + (f"_{worker}" if worker else "")
@@ -78,13 +83,12 @@ def postgres_engine() -> Iterator[Engine]:
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def engine(request, tmp_path_factory) -> Iterator[Engine]:
-    engines = sqlite_engine(tmp_path_factory) if request.param == "sqlite" else postgres_engine()
-    engine = next(engines)
-    Base.metadata.create_all(engine)
-    with Session(engine) as session, session.begin():
-        seed(session)
-    yield engine
-    next(engines, None)
+    database = sqlite_engine(tmp_path_factory) if request.param == "sqlite" else postgres_engine()
+    with database as engine:
+        Base.metadata.create_all(engine)
+        with Session(engine) as session, session.begin():
+            seed(session)
+        yield engine
 
 
 def seed(session: Session) -> None:
@@ -335,7 +339,9 @@ def test_version_alias_filters(engine):
 
 
 def test_created_at_ranges(engine):
-    assert versions(engine, "created_at >= '2024-01-05' AND created_at < '2024-02-03T00:00:00Z'") == [
+    assert versions(
+        engine, "created_at >= '2024-01-05' AND created_at < '2024-02-03T00:00:00Z'"
+    ) == [
         "churn/1",
         "credit-risk/3",
         "credit-risk/2",

@@ -127,7 +127,7 @@ def test_quoted_keys():
     assert where("tags.`mlflow.prompt.is_prompt` != 'true'") == Comparison(
         Field("tag", "mlflow.prompt.is_prompt"), "!=", "true"
     )
-    assert where('params."batch size" = \'32\'') == Comparison(
+    assert where("params.\"batch size\" = '32'") == Comparison(
         Field("param", "batch size"), "=", "32"
     )
     assert where("tags.`a``b` = 'x'") == Comparison(Field("tag", "a`b"), "=", "x")
@@ -243,7 +243,12 @@ def test_field_help_lists_fields_per_target():
         ("latest_version > 'x'", MODELS, "'latest_version' compares with numbers only", 17),
         ("created_at > 5", VERSIONS, "compares with a quoted ISO-8601 timestamp", 13),
         ("created_at > 'yesterday'", VERSIONS, "invalid timestamp 'yesterday' at position 13", 13),
-        ("metrics.auc LIKE '1%'", VERSIONS, "operator 'LIKE' is not supported for 'metrics.auc'", 12),
+        (
+            "metrics.auc LIKE '1%'",
+            VERSIONS,
+            "operator 'LIKE' is not supported for 'metrics.auc'",
+            12,
+        ),
         ("version ILIKE '1'", VERSIONS, "operator 'ILIKE' is not supported for 'version'", 8),
         ("created_at LIKE '2024%'", VERSIONS, "operator 'LIKE' is not supported", 11),
         ("alias > 'a'", VERSIONS, "operator '>' is not supported for 'alias'", 6),
@@ -260,7 +265,7 @@ def test_field_help_lists_fields_per_target():
         ("(name = 'a'", VERSIONS, "expected ')' to close the '(' at position 0", 11),
         ("name = 'a')", VERSIONS, "unexpected ')' at position 10", 10),
         ("name = 'a' junk", VERSIONS, "unexpected 'junk' at position 11", 11),
-        ("name = 'a' 'b'", VERSIONS, "unexpected \"'\" at position 11", 11),
+        ("name = 'a' 'b'", VERSIONS, 'unexpected "\'" at position 11', 11),
         ("ORDER BY name junk", VERSIONS, "unexpected 'junk' at position 14", 14),
         ("LIMIT 5 junk", VERSIONS, "unexpected 'junk' at position 8; expected the end", 8),
         ("ORDER name", VERSIONS, "expected BY after ORDER at position 6", 6),

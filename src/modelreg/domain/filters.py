@@ -79,6 +79,7 @@ from modelreg.domain.errors import InvalidFilterError
 
 __all__ = [
     "FIELD_HELP",
+    "OPERATORS",
     "BoolOp",
     "Comparison",
     "Expr",
@@ -115,7 +116,7 @@ class Field:
     def __str__(self) -> str:
         if self.kind == "attr":
             return self.key
-        if _KEY_RE.fullmatch(self.key):
+        if _WORD_RE.fullmatch(self.key):
             return f"{self.kind}s.{self.key}"
         return f"{self.kind}s.`{self.key.replace('`', '``')}`"
 
@@ -221,7 +222,6 @@ FIELD_HELP: dict[Target, str] = {
 """The fields each target can filter and order by, as one line for error messages and help."""
 
 _WORD_RE = re.compile(r"[A-Za-z0-9_.\-/:]+")
-_KEY_RE = re.compile(r"[A-Za-z0-9_.\-/:]+")
 _SYMBOL_OP_RE = re.compile(r"==|!=|<>|<=|>=|=|<|>")
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _MAX_DEPTH = 64

@@ -1,0 +1,71 @@
+"""The ``modelreg`` command: Typer app assembly and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modelreg.cli import admin, alias, models, versions
+from modelreg.cli.context import Target
+from modelreg.domain.errors import ModelregError
+
+app = typer.Typer(
+    help="modelreg: a model registry. Embedded in MODELREG_HOME unless --registry is given.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def configure(
+    ctx: typer.Context,
+    registry: Annotated[str | None, typer.Option(envvar="MODELREG_URL",
+                                                 help="Server URL, e.g. http://127.0.0.1:8080.")] = None,
+    home: Annotated[Path | None, typer.Option(envvar="MODELREG_HOME",
+                                              help="Embedded registry folder (default ./modelreg-data).")] = None,
+) -> None:
+    ctx.obj = Target(registry, home)
+
+
+app.command()(versions.push)
+app.command()(versions.pull)
+app.command()(versions.show)
+app.command()(versions.versions)
+app.command()(versions.search)
+app.command()(models.models)
+app.command()(models.history)
+app.command()(admin.server)
+app.add_typer(models.model_app, name="model")
+app.add_typer(alias.alias_app, name="alias")
+app.add_typer(admin.db_app, name="db")
+app.add_typer(admin.cache_app, name="cache")
+
+
+def _fail(message: str, code: int) -> None:
+    # Plain stderr, never wrapped: one readable line that scripts can grep.
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except ModelregError as error:
+        _fail(error.message, 1)
+    except typer.Abort:
+        _fail("aborted", 130)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Exception as error:
+        # Usage errors from Typer's bundled Click: duck-typed, as the class moved between versions.
+        describe = getattr(error, "format_message", None)
+        exit_code = getattr(error, "exit_code", None)
+        if callable(describe) and isinstance(exit_code, int):
+            _fail(describe(), exit_code)
+        raise
