@@ -17,8 +17,9 @@ db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 cache_app = typer.Typer(help="The local cache of pulled blobs.", no_args_is_help=True)
 
 
-def _settings(home: Path | None, database_url: str | None, storage_url: str | None,
-              **extra: object) -> Settings:
+def _settings(
+    home: Path | None, database_url: str | None, storage_url: str | None, **extra: object
+) -> Settings:
     values: dict[str, object] = dict(extra)
     if home is not None:
         values["home"] = home
@@ -30,10 +31,12 @@ def _settings(home: Path | None, database_url: str | None, storage_url: str | No
 
 
 HomeOption = Annotated[Path | None, typer.Option(envvar="MODELREG_HOME", help="Registry folder.")]
-DatabaseOption = Annotated[str | None, typer.Option(envvar="MODELREG_DATABASE_URL",
-                                                    help="SQLAlchemy database URL.")]
-StorageOption = Annotated[str | None, typer.Option(envvar="MODELREG_STORAGE_URL",
-                                                   help="Blob storage folder.")]
+DatabaseOption = Annotated[
+    str | None, typer.Option(envvar="MODELREG_DATABASE_URL", help="SQLAlchemy database URL.")
+]
+StorageOption = Annotated[
+    str | None, typer.Option(envvar="MODELREG_STORAGE_URL", help="Blob storage folder.")
+]
 
 
 def server(

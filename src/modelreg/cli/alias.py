@@ -8,7 +8,9 @@ import typer
 
 from modelreg.cli.context import target
 
-alias_app = typer.Typer(help="Point aliases such as 'production' at versions.", no_args_is_help=True)
+alias_app = typer.Typer(
+    help="Point aliases such as 'production' at versions.", no_args_is_help=True
+)
 
 
 @alias_app.command("set")

@@ -23,10 +23,16 @@ app = typer.Typer(
 @app.callback()
 def configure(
     ctx: typer.Context,
-    registry: Annotated[str | None, typer.Option(envvar="MODELREG_URL",
-                                                 help="Server URL, e.g. http://127.0.0.1:8080.")] = None,
-    home: Annotated[Path | None, typer.Option(envvar="MODELREG_HOME",
-                                              help="Embedded registry folder (default ./modelreg-data).")] = None,
+    registry: Annotated[
+        str | None,
+        typer.Option(envvar="MODELREG_URL", help="Server URL, e.g. http://127.0.0.1:8080."),
+    ] = None,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="MODELREG_HOME", help="Embedded registry folder (default ./modelreg-data)."
+        ),
+    ] = None,
 ) -> None:
     ctx.obj = Target(registry, home)
 

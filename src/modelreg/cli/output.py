@@ -48,7 +48,9 @@ def print_json(value: Any) -> None:
     print(json.dumps(_jsonable(value), indent=2, sort_keys=True))
 
 
-def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+def print_table(
+    title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]]
+) -> None:
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column)

@@ -21,7 +21,5 @@ def metrics(pairs: list[str] | None) -> dict[str, float]:
         try:
             result[key] = float(value)
         except ValueError as error:
-            raise InvalidArgumentError(
-                f"--metric {key} must be a number, got {value!r}"
-            ) from error
+            raise InvalidArgumentError(f"--metric {key} must be a number, got {value!r}") from error
     return result

@@ -32,10 +32,16 @@ def push(
     tag: Annotated[list[str] | None, typer.Option(help="KEY=VALUE, repeatable.")] = None,
     description: Annotated[str, typer.Option(help="What this version is.")] = "",
     alias: Annotated[str | None, typer.Option(help="Point this alias at the new version.")] = None,
-    source_commit: Annotated[str | None, typer.Option(help="Code commit it was trained from.")] = None,
+    source_commit: Annotated[
+        str | None, typer.Option(help="Code commit it was trained from.")
+    ] = None,
     source_url: Annotated[str | None, typer.Option(help="Code repository URL.")] = None,
-    dataset: Annotated[list[str] | None, typer.Option(help="Data set reference, repeatable.")] = None,
-    parent_version: Annotated[int | None, typer.Option(help="Version this one derives from.")] = None,
+    dataset: Annotated[
+        list[str] | None, typer.Option(help="Data set reference, repeatable.")
+    ] = None,
+    parent_version: Annotated[
+        int | None, typer.Option(help="Version this one derives from.")
+    ] = None,
     run_id: Annotated[str | None, typer.Option(help="Training run id.")] = None,
     experiment_id: Annotated[str | None, typer.Option(help="Experiment id.")] = None,
 ) -> None:
@@ -88,14 +94,19 @@ def show(
     if json_output:
         print_json(version)
         return
-    console.print(f"[bold]{version.ref}[/bold]  {version.status}  {short_time(version.created_at)}"
-                  f"  by {version.created_by}")
+    console.print(
+        f"[bold]{version.ref}[/bold]  {version.status}  {short_time(version.created_at)}"
+        f"  by {version.created_by}"
+    )
     if version.description:
         console.print(version.description)
     if version.aliases:
         console.print("aliases: " + ", ".join(version.aliases))
-    for label, values in (("params", version.params), ("metrics", version.metrics),
-                          ("tags", version.tags)):
+    for label, values in (
+        ("params", version.params),
+        ("metrics", version.metrics),
+        ("tags", version.tags),
+    ):
         if values:
             console.print(f"{label}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
     lineage = version.lineage
@@ -110,8 +121,11 @@ def show(
     for key, value in facts.items():
         if value is not None:
             console.print(f"{key}: {value}")
-    print_table(None, ["path", "size", "digest"],
-                [(f.path, human_size(f.size), str(f.digest)) for f in version.files])
+    print_table(
+        None,
+        ["path", "size", "digest"],
+        [(f.path, human_size(f.size), str(f.digest)) for f in version.files],
+    )
 
 
 def _version_rows(versions: list[ModelVersion]) -> list[tuple[object, ...]]:
@@ -149,7 +163,9 @@ def versions(
 
 def search(
     ctx: typer.Context,
-    filter: Annotated[str, typer.Argument(help="e.g. \"metrics.auc > 0.9 ORDER BY metrics.auc DESC\"")],
+    filter: Annotated[
+        str, typer.Argument(help='e.g. "metrics.auc > 0.9 ORDER BY metrics.auc DESC"')
+    ],
     limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
     json_output: JsonOption = False,
 ) -> None:

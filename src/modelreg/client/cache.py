@@ -1,7 +1,7 @@
 """The SDK's local blob cache: pulled blobs kept by digest, shared by every version and model.
 
-    <cache>/blobs/<algorithm>/<hex>      verified content
-    <cache>/partial/<algorithm>-<hex>    an interrupted download, resumed with a Range request
+<cache>/blobs/<algorithm>/<hex>      verified content
+<cache>/partial/<algorithm>-<hex>    an interrupted download, resumed with a Range request
 """
 
 from __future__ import annotations

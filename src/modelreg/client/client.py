@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import getpass
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -14,6 +16,7 @@ from modelreg.client.cache import BlobCache
 from modelreg.client.files import collect_files, read_file, safe_target, write_verified
 from modelreg.client.http import HttpTransport
 from modelreg.client.transport import Progress, Transport
+from modelreg.domain.digests import Digest
 from modelreg.domain.entities import (
     Alias,
     Event,
@@ -24,6 +27,7 @@ from modelreg.domain.entities import (
     RegisteredModel,
     VersionDraft,
 )
+from modelreg.domain.rules import param_text
 from modelreg.hashing import digest_file
 
 T = TypeVar("T")
@@ -232,15 +236,15 @@ class Client:
         only once every file has arrived and been verified.
         """
         local_files = collect_files(Path(path))
-        entries = []
-        sources = {}
+        entries: list[FileEntry] = []
+        sources: dict[Digest, Path] = {}
         for manifest_path, local in local_files:
             digest, size = digest_file(local)
             entries.append(FileEntry(manifest_path, size, digest))
             sources.setdefault(digest, local)
         draft = VersionDraft(
             files=tuple(entries),
-            params=dict(params or {}),  # type: ignore[arg-type]  # validated by the service
+            params={key: param_text(key, value) for key, value in (params or {}).items()},
             metrics=dict(metrics or {}),
             tags=dict(tags or {}),
             description=description,
@@ -252,10 +256,8 @@ class Client:
                 self.transport.upload_blob(session.id, digest, sources[digest], progress=progress)
             version = self.transport.commit_upload(session.id)
         except BaseException:
-            try:
+            with contextlib.suppress(Exception):  # the original error matters more
                 self.transport.cancel_upload(session.id)
-            except Exception:  # noqa: S110 - the original error matters more
-                pass
             raise
         if alias:
             self.transport.set_alias(name, alias, version.version)
@@ -276,7 +278,7 @@ class Client:
                 cached = self.cache.fetch(
                     entry.digest,
                     entry.size,
-                    lambda offset, d=entry.digest: self.transport.read_blob(d, offset),
+                    functools.partial(self.transport.read_blob, entry.digest),
                     progress=progress,
                 )
                 write_verified(read_file(cached), target, entry.digest)

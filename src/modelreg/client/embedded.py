@@ -69,9 +69,7 @@ class EmbeddedTransport:
     def list_versions(self, name: str, *, cursor: str | None, limit: int) -> Page[ModelVersion]:
         return self.registry.list_versions(name, cursor=cursor, limit=limit)
 
-    def search_versions(
-        self, filter: str, *, cursor: str | None, limit: int
-    ) -> Page[ModelVersion]:
+    def search_versions(self, filter: str, *, cursor: str | None, limit: int) -> Page[ModelVersion]:
         return self.registry.search_versions(filter, cursor=cursor, limit=limit)
 
     def get_version(self, name: str, version: int) -> ModelVersion:

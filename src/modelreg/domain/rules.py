@@ -113,20 +113,21 @@ def validate_tags(tags: Mapping[str, str], limits: Limits = DEFAULT_LIMITS) -> d
     return dict(tags)
 
 
-def validate_params(params: Mapping[str, object], limits: Limits = DEFAULT_LIMITS) -> dict[str, str]:
-    """Params are stored as text, as training code logs them; numbers are converted."""
+def param_text(key: str, value: object) -> str:
+    """Params are stored as text, as training code logs them; numbers and booleans converted."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise InvalidArgumentError(f"param {key!r} must be a string or a number", field="param")
+
+
+def validate_params(params: Mapping[str, str], limits: Limits = DEFAULT_LIMITS) -> dict[str, str]:
     _check_count(params, "param", limits)
     result: dict[str, str] = {}
     for key, value in params.items():
         validate_key(key, "param", limits)
-        if isinstance(value, bool):
-            text = str(value).lower()
-        elif isinstance(value, str | int | float):
-            text = str(value)
-        else:
-            raise InvalidArgumentError(
-                f"param {key!r} must be a string or a number", field="param"
-            )
+        text = param_text(key, value)
         if len(text) > limits.param_value_length:
             raise LimitExceededError(
                 f"param {key!r} is longer than {limits.param_value_length} characters",
@@ -178,11 +179,15 @@ def validate_file_path(path: str, limits: Limits = DEFAULT_LIMITS) -> str:
         elif any(ord(ch) < 32 for ch in path):
             problem = "contains a control character"
     if problem:
-        raise InvalidArgumentError(f"invalid file path {str(path)[:120]!r}: {problem}", field="path")
+        raise InvalidArgumentError(
+            f"invalid file path {str(path)[:120]!r}: {problem}", field="path"
+        )
     return path
 
 
-def validate_files(files: Iterable[FileEntry], limits: Limits = DEFAULT_LIMITS) -> tuple[FileEntry, ...]:
+def validate_files(
+    files: Iterable[FileEntry], limits: Limits = DEFAULT_LIMITS
+) -> tuple[FileEntry, ...]:
     entries = tuple(files)
     if not entries:
         raise InvalidArgumentError("a version needs at least one file", field="files")

@@ -83,6 +83,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def _jsonable(details: dict[str, object]) -> dict[str, object]:
     return {
-        key: value if isinstance(value, str | int | float | bool | list | type(None)) else str(value)
+        key: value
+        if isinstance(value, str | int | float | bool | list | type(None))
+        else str(value)
         for key, value in details.items()
     }

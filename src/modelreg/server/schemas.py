@@ -22,6 +22,7 @@ from modelreg.domain.entities import (
     UploadSession,
     VersionDraft,
 )
+from modelreg.domain.rules import param_text
 
 
 class Schema(BaseModel):
@@ -124,7 +125,7 @@ class UploadCreate(Schema):
     def to_entity(self) -> VersionDraft:
         return VersionDraft(
             files=tuple(f.to_entity() for f in self.files),
-            params=dict(self.params),
+            params={key: param_text(key, value) for key, value in self.params.items()},
             metrics=dict(self.metrics),
             tags=dict(self.tags),
             description=self.description,

@@ -254,9 +254,7 @@ class Registry:
 
     # -- history -----------------------------------------------------------------------------
 
-    def list_events(
-        self, name: str, *, cursor: str | None = None, limit: int = 100
-    ) -> Page[Event]:
+    def list_events(self, name: str, *, cursor: str | None = None, limit: int = 100) -> Page[Event]:
         check_page_size(limit)
         key = fingerprint("events", name)
         offset = decode_cursor(cursor, key)

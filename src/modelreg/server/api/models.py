@@ -6,7 +6,14 @@ from fastapi import APIRouter, Query, Response
 
 from modelreg import routes
 from modelreg.server.deps import ActorDep, RegistryDep
-from modelreg.server.schemas import EventOut, EventPage, ModelCreate, ModelOut, ModelPage, ModelUpdate
+from modelreg.server.schemas import (
+    EventOut,
+    EventPage,
+    ModelCreate,
+    ModelOut,
+    ModelPage,
+    ModelUpdate,
+)
 
 router = APIRouter(tags=["models"])
 
@@ -27,7 +34,9 @@ def list_models(
     limit: int = 100,
 ) -> ModelPage:
     page = registry.search_models(filter, cursor=cursor, limit=limit)
-    return ModelPage(items=[ModelOut.from_entity(m) for m in page.items], next_cursor=page.next_cursor)
+    return ModelPage(
+        items=[ModelOut.from_entity(m) for m in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.get(routes.MODEL)
@@ -59,4 +68,6 @@ def list_events(
     name: str, registry: RegistryDep, cursor: str | None = None, limit: int = 100
 ) -> EventPage:
     page = registry.list_events(name, cursor=cursor, limit=limit)
-    return EventPage(items=[EventOut.from_entity(e) for e in page.items], next_cursor=page.next_cursor)
+    return EventPage(
+        items=[EventOut.from_entity(e) for e in page.items], next_cursor=page.next_cursor
+    )

@@ -61,7 +61,9 @@ def search_versions(
 
 
 @router.get(routes.RESOLVE)
-def resolve(registry: RegistryDep, ref: str = Query(description="NAME, NAME/VERSION or NAME@ALIAS")) -> VersionOut:
+def resolve(
+    registry: RegistryDep, ref: str = Query(description="NAME, NAME/VERSION or NAME@ALIAS")
+) -> VersionOut:
     return VersionOut.from_entity(registry.resolve(ref))
 
 

@@ -67,11 +67,13 @@ class SqlMetadataStore:
     @contextmanager
     def transaction(self, *, write: bool = False) -> Iterator[MetadataTransaction]:
         try:
-            with Session(self.engine, expire_on_commit=False, autoflush=False) as session:
-                with session.begin():
-                    # Procure the connection now so the BEGIN hook sees the write flag.
-                    session.connection(execution_options={_WRITE_OPTION: write})
-                    yield SqlTransaction(session)
+            with (
+                Session(self.engine, expire_on_commit=False, autoflush=False) as session,
+                session.begin(),
+            ):
+                # Procure the connection now so the BEGIN hook sees the write flag.
+                session.connection(execution_options={_WRITE_OPTION: write})
+                yield SqlTransaction(session)
         except IntegrityError as error:
             # Races that slip past the repository's own existence checks land here.
             raise AlreadyExistsError(

@@ -143,7 +143,7 @@ class SqlTransaction:
         ):
             aliases[model_id][alias] = version
         latest: dict[int, int] = dict(
-            self.session.execute(  # type: ignore[arg-type]
+            self.session.execute(
                 select(ModelVersionRow.model_id, func.max(ModelVersionRow.version))
                 .where(
                     ModelVersionRow.model_id.in_(ids),
@@ -355,11 +355,8 @@ class SqlTransaction:
                 delete(table).where(owner_column == owner_id, table.key.in_(delete_tags))
             )
         for key, value in (set_tags or {}).items():
-            existing = self.session.get(table, (owner_id, key))
-            if existing is None:
-                self.session.add(table(**{owner_column.key: owner_id, "key": key, "value": value}))
-            else:
-                existing.value = value
+            # Tags are few per request; an upsert per key keeps one code path for both databases.
+            self.session.merge(table(**{owner_column.key: owner_id, "key": key, "value": value}))
 
     # -- aliases -----------------------------------------------------------------------------
 
