@@ -24,6 +24,8 @@ from modelreg.domain.errors import (
     ModelregError,
     NotFoundError,
     PermissionDeniedError,
+    PolicyViolationError,
+    ProtectedAliasError,
     UnavailableError,
     VersionNotFoundError,
 )
@@ -48,6 +50,8 @@ __all__ = [
     "ModelregError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PolicyViolationError",
+    "ProtectedAliasError",
     "RegisteredModel",
     "UnavailableError",
     "VersionNotFoundError",

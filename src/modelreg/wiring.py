@@ -7,12 +7,23 @@ start here, so they run the same code over the same data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from modelreg.blobs.base import BlobStore
 from modelreg.blobs.cas import ContentAddressedStore
 from modelreg.blobs.local import LocalBackend
+from modelreg.domain.webhooks import RetrySchedule
+from modelreg.service.audit import AuditTrail
+from modelreg.service.deployments import Deployments
+from modelreg.service.evaluations import Evaluations
+from modelreg.service.history import AliasHistory
+from modelreg.service.lifecycle import Lifecycle
+from modelreg.service.outbox import OutboxStore
+from modelreg.service.policies import Policies
+from modelreg.service.promotions import Promotions
 from modelreg.service.registry import Registry
 from modelreg.service.uploads import Uploads
+from modelreg.service.webhooks import Webhooks
 from modelreg.settings import Settings
 from modelreg.store.sql import migrate
 from modelreg.store.sql.engine import SqlMetadataStore
@@ -24,6 +35,15 @@ class Services:
     uploads: Uploads
     metadata: SqlMetadataStore
     blobs: BlobStore
+    policies: Policies
+    promotions: Promotions
+    webhooks: Webhooks
+    outbox: OutboxStore
+    audit: AuditTrail
+    lifecycle: Lifecycle
+    deployments: Deployments
+    evaluations: Evaluations
+    alias_history: AliasHistory
 
     def close(self) -> None:
         self.metadata.close()
@@ -39,9 +59,31 @@ def open_services(settings: Settings, *, upgrade: bool = True) -> Services:
     storage = settings.resolved_storage_path()
     storage.mkdir(parents=True, exist_ok=True)
     blobs = ContentAddressedStore(LocalBackend(storage))
+    # Use cases get the outbox-writing store: every event they record also queues the webhook
+    # deliveries that subscriptions ask for, in the same transaction.
+    outbox = OutboxStore(metadata)
+    retry = RetrySchedule(
+        base=settings.webhook_retry_base,
+        cap=settings.webhook_retry_cap,
+        max_attempts=settings.webhook_max_attempts,
+    )
     return Services(
-        registry=Registry(metadata),
-        uploads=Uploads(metadata, blobs),
+        registry=Registry(outbox),
+        uploads=Uploads(outbox, blobs),
         metadata=metadata,
         blobs=blobs,
+        policies=Policies(outbox),
+        promotions=Promotions(outbox),
+        webhooks=Webhooks(
+            outbox,
+            allowed_hosts=settings.webhook_allowed_hosts,
+            retry=retry,
+            lease=timedelta(seconds=settings.webhook_lease),
+        ),
+        outbox=outbox,
+        audit=AuditTrail(metadata),
+        lifecycle=Lifecycle(outbox),
+        deployments=Deployments(outbox),
+        evaluations=Evaluations(outbox, blobs),
+        alias_history=AliasHistory(metadata),
     )

@@ -18,9 +18,11 @@ from typing import IO
 import httpx
 import pytest
 
+from modelreg.domain.digests import Digest
+from modelreg.hashing import digest_file
 from tests import databases
 
-STARTUP_TIMEOUT = 30.0
+STARTUP_TIMEOUT = 60.0  # bounded, with room for a loaded machine
 STOP_TIMEOUT = 10.0
 CLI_TIMEOUT = 120.0
 MiB = 1024 * 1024
@@ -155,6 +157,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFactory]:
         storage_url: str | None = None,
     ) -> RunningServer:
         home = home or tmp_path_factory.mktemp("server-home")
+        home.mkdir(parents=True, exist_ok=True)
         logs = tmp_path_factory.mktemp("server-log")
         for attempt in range(3):  # a free port can be taken by someone else before we bind it
             port = free_port()
@@ -259,6 +262,24 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+def verified_blobs(blobs_root: Path) -> list[Digest]:
+    """Every committed blob under ``blobs_root`` (``<algorithm>/<xx>/<hex>``), each checked to
+    hash to its own name; any stray or corrupt file fails the test."""
+    found = []
+    for path in sorted(blobs_root.rglob("*")):
+        if not path.is_file():
+            continue
+        parts = path.relative_to(blobs_root).parts
+        assert len(parts) == 3, f"unexpected file in the blob store: {path}"
+        algorithm, fanout, name = parts
+        expected = Digest(algorithm, name)
+        assert fanout == name[:2], f"blob {path} is in the wrong folder"
+        actual, _ = digest_file(path, algorithm)
+        assert actual == expected, f"corrupt blob {path}: its content hashes to {actual}"
+        found.append(expected)
+    return found
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------------

@@ -3,8 +3,11 @@ embedded registry (``--home``) and once against a live server (``--registry URL`
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,7 +95,9 @@ def local_manifest(folder: Path) -> dict[str, tuple[int, str]]:
 # -- the happy path ------------------------------------------------------------------------------
 
 
-def test_push_list_show_search_alias_pull_history(cli: Cli, model_dir: Path, tmp_path: Path):
+def test_push_list_show_search_alias_pull_history(
+    cli: Cli, model_dir: Path, tmp_path: Path
+) -> None:
     first = cli(
         "push",
         model_dir,
@@ -195,7 +200,7 @@ def test_push_list_show_search_alias_pull_history(cli: Cli, model_dir: Path, tmp
     assert events[1]["details"]["alias"] == "production"
 
 
-def test_json_output_names_digests_as_text(cli: Cli, model_dir: Path):
+def test_json_output_names_digests_as_text(cli: Cli, model_dir: Path) -> None:
     """``--json`` shows a file's digest as ``blake3:<hex>``, the form the API, the docs and every
     other command use, so scripts can compare it with a locally computed digest."""
     cli("push", model_dir, "--model", "churn").ok()
@@ -207,7 +212,7 @@ def test_json_output_names_digests_as_text(cli: Cli, model_dir: Path):
     assert {f["path"]: f["digest"] for f in listed[0]["files"]} == expected
 
 
-def test_environment_variables_choose_the_registry(cli: Cli, model_dir: Path):
+def test_environment_variables_choose_the_registry(cli: Cli, model_dir: Path) -> None:
     """MODELREG_URL / MODELREG_HOME work like --registry / --home."""
     flag, value = cli.target
     variable = "MODELREG_URL" if flag == "--registry" else "MODELREG_HOME"
@@ -220,7 +225,7 @@ def test_environment_variables_choose_the_registry(cli: Cli, model_dir: Path):
 # -- failures: one readable line, non-zero exit --------------------------------------------------
 
 
-def test_unknown_model_is_one_line_error(cli: Cli, tmp_path: Path):
+def test_unknown_model_is_one_line_error(cli: Cli, tmp_path: Path) -> None:
     assert_one_line_error(cli("versions", "ghost"), "ghost")
     assert_one_line_error(cli("show", "ghost/1"), "ghost")
     assert_one_line_error(cli("history", "ghost"), "ghost")
@@ -228,13 +233,13 @@ def test_unknown_model_is_one_line_error(cli: Cli, tmp_path: Path):
     assert not (tmp_path / "out").exists()
 
 
-def test_bad_filter_is_one_line_error(cli: Cli):
+def test_bad_filter_is_one_line_error(cli: Cli) -> None:
     assert_one_line_error(cli("search", "metrics.auc >>> 3"), "position")
     assert_one_line_error(cli("search", "nonsense_field = 1"), "nonsense_field")
     assert_one_line_error(cli("models", "--filter", "name = "))
 
 
-def test_bad_metric_is_one_line_error_and_pushes_nothing(cli: Cli, model_dir: Path):
+def test_bad_metric_is_one_line_error_and_pushes_nothing(cli: Cli, model_dir: Path) -> None:
     line = assert_one_line_error(
         cli("push", model_dir, "--model", "churn", "--metric", "x=abc"), "--metric"
     )
@@ -243,7 +248,7 @@ def test_bad_metric_is_one_line_error_and_pushes_nothing(cli: Cli, model_dir: Pa
     assert cli.json("models") == []
 
 
-def test_pull_of_missing_alias_is_one_line_error(cli: Cli, model_dir: Path, tmp_path: Path):
+def test_pull_of_missing_alias_is_one_line_error(cli: Cli, model_dir: Path, tmp_path: Path) -> None:
     cli("push", model_dir, "--model", "churn").ok()
     dest = tmp_path / "out"
     assert_one_line_error(cli("pull", "churn@missing-alias", dest), "missing-alias")
@@ -252,7 +257,7 @@ def test_pull_of_missing_alias_is_one_line_error(cli: Cli, model_dir: Path, tmp_
     assert_one_line_error(cli("alias", "set", "churn", "prod", "7"), "7")
 
 
-def test_unreachable_registry_is_one_line_error(tmp_path: Path, model_dir: Path):
+def test_unreachable_registry_is_one_line_error(tmp_path: Path, model_dir: Path) -> None:
     closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     env = clean_env(MODELREG_CACHE=str(tmp_path / "cache"))
     for args in (
@@ -265,3 +270,48 @@ def test_unreachable_registry_is_one_line_error(tmp_path: Path, model_dir: Path)
     by_env = run_cli("models", env={**env, "MODELREG_URL": closed}, cwd=tmp_path)
     assert_one_line_error(by_env, "cannot reach", closed)
     assert not (tmp_path / "out").exists()
+
+
+class _NotARegistry(http.server.BaseHTTPRequestHandler):
+    """A web server that is not a registry: an HTML page, with the status it is told."""
+
+    status = 200
+    body = b"<!DOCTYPE html>\n<html>\n  <body>\n    <h1>Sign in</h1>\n  </body>\n</html>\n"
+
+    def _answer(self) -> None:
+        self.send_response(self.status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(params=[200, 404])
+def html_site(request: pytest.FixtureRequest) -> Iterator[str]:
+    handler = type("Handler", (_NotARegistry,), {"status": request.param})
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{site.server_address[1]}"
+    site.shutdown()
+    site.server_close()
+    thread.join(10)
+
+
+def test_url_that_is_not_a_registry_is_one_line_error(
+    html_site: str, tmp_path: Path, model_dir: Path
+) -> None:
+    """A typo'd --registry that reaches some other web site (a login page, a proxy's error page)
+    still ends in one readable line, never a traceback or an HTML page on the terminal."""
+    env = clean_env(MODELREG_CACHE=str(tmp_path / "cache"))
+    for args in (
+        ["models"],
+        ["versions", "churn"],
+        ["push", str(model_dir), "--model", "churn"],
+    ):
+        assert_one_line_error(run_cli("--registry", html_site, *args, env=env, cwd=tmp_path))

@@ -21,6 +21,11 @@ DOMAIN_ERRORS = [
     errors.ConflictError,
     errors.PermissionDeniedError,
     errors.UnavailableError,
+    errors.ProtectedAliasError,
+    errors.PolicyViolationError,
+    errors.PolicyNotFoundError,
+    errors.PromotionNotFoundError,
+    errors.WebhookNotFoundError,
 ]
 
 
@@ -28,7 +33,9 @@ def test_every_domain_error_is_listed_here():
     defined = {
         value
         for value in vars(errors).values()
-        if isinstance(value, type) and issubclass(value, ModelregError) and value is not ModelregError
+        if isinstance(value, type)
+        and issubclass(value, ModelregError)
+        and value is not ModelregError
     }
     assert defined == set(DOMAIN_ERRORS)
 

@@ -67,8 +67,7 @@ def test_domain_imports_only_the_standard_library_and_itself():
         for module, names in IMPORTS.items()
         if within(module, "modelreg.domain")
         for name in names
-        if not within(name, "modelreg.domain")
-        and name.split(".")[0] not in sys.stdlib_module_names
+        if not within(name, "modelreg.domain") and name.split(".")[0] not in sys.stdlib_module_names
     )
     assert bad == []
 

@@ -36,3 +36,25 @@ def remove_alias(
     with target(ctx).client() as client:
         client.delete_alias(name, alias)
     print(f"removed {name}@{alias}")
+
+
+@alias_app.command("history")
+def alias_history(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Registered model name.")],
+    alias: Annotated[str, typer.Argument(help="Alias, e.g. production.")],
+    limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
+) -> None:
+    """Every set, move and removal of ALIAS of NAME, newest first."""
+    from modelreg.cli.output import print_table, short_time
+
+    with target(ctx).client() as client:
+        changes = client.alias_history(name, alias, limit=limit)
+    print_table(
+        f"{name}@{alias}",
+        ["when", "version", "by"],
+        [
+            (short_time(c.at), "removed" if c.version is None else c.version, c.actor)
+            for c in changes
+        ],
+    )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from modelreg.cli import admin, alias, models, versions
+from modelreg.cli import admin, alias, audit, card, deploy, lifecycle, models, versions
 from modelreg.cli.context import Target
+from modelreg.cli.importer import import_app
+from modelreg.cli.policy import policy_app
+from modelreg.cli.promote import promote_app
+from modelreg.cli.webhook import webhook_app
 from modelreg.domain.errors import ModelregError
 
 app = typer.Typer(
@@ -49,11 +54,22 @@ app.add_typer(models.model_app, name="model")
 app.add_typer(alias.alias_app, name="alias")
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.cache_app, name="cache")
+app.command()(lifecycle.resolve)
+app.command()(lifecycle.archive)
+app.command()(lifecycle.restore)
+app.add_typer(audit.audit_app, name="audit")
+app.add_typer(deploy.deploy_app, name="deploy")
+app.add_typer(card.card_app, name="card")
+app.add_typer(card.eval_app, name="eval")
+app.add_typer(policy_app, name="policy")
+app.add_typer(promote_app, name="promote")
+app.add_typer(webhook_app, name="webhook")
+app.add_typer(import_app, name="import")
 
 
 def _fail(message: str, code: int) -> None:
     # Plain stderr, never wrapped: one readable line that scripts can grep.
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
     sys.exit(code)
 
 
@@ -74,4 +90,8 @@ def main() -> None:
         exit_code = getattr(error, "exit_code", None)
         if callable(describe) and isinstance(exit_code, int):
             _fail(describe(), exit_code)
-        raise
+        if os.environ.get("MODELREG_DEBUG"):
+            raise
+        _fail(
+            f"unexpected {type(error).__name__}: {error} (MODELREG_DEBUG=1 shows the traceback)", 1
+        )

@@ -21,6 +21,9 @@ from modelreg.client.files import collect_files
 from modelreg.domain.entities import Lineage, ModelVersion
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ArchivedOption = Annotated[
+    bool, typer.Option("--include-archived", help="Show archived versions too.")
+]
 
 
 def push(
@@ -151,10 +154,11 @@ def versions(
     name: Annotated[str, typer.Argument(help="Registered model name.")],
     limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
     json_output: JsonOption = False,
+    include_archived: ArchivedOption = False,
 ) -> None:
     """Versions of a model, newest first."""
     with target(ctx).client() as client:
-        found = client.list_versions(name, limit=limit)
+        found = client.list_versions(name, limit=limit, include_archived=include_archived)
     if json_output:
         print_json(found)
     else:
@@ -168,10 +172,11 @@ def search(
     ],
     limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
     json_output: JsonOption = False,
+    include_archived: ArchivedOption = False,
 ) -> None:
     """Search versions across models (grammar: docs/search.md)."""
     with target(ctx).client() as client:
-        found = client.search_versions(filter, limit=limit)
+        found = client.search_versions(filter, limit=limit, include_archived=include_archived)
     if json_output:
         print_json(found)
     else:

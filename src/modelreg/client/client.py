@@ -7,14 +7,16 @@ import functools
 import getpass
 import os
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 from modelreg.client.cache import BlobCache
 from modelreg.client.files import collect_files, read_file, safe_target, write_verified
 from modelreg.client.http import HttpTransport
+from modelreg.client.records import RecordsClient
 from modelreg.client.transport import Progress, Transport
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import (
@@ -27,7 +29,10 @@ from modelreg.domain.entities import (
     RegisteredModel,
     VersionDraft,
 )
+from modelreg.domain.governance import PolicyRevision, PromotionRequest, PromotionStatus
+from modelreg.domain.policy import PolicyReport
 from modelreg.domain.rules import param_text
+from modelreg.domain.webhooks import WebhookDelivery, WebhookSubscription
 from modelreg.hashing import digest_file
 
 T = TypeVar("T")
@@ -49,7 +54,7 @@ def default_cache_dir() -> Path:
     return Path(base) / "modelreg"
 
 
-class Client:
+class Client(RecordsClient):
     """Push, find and pull model versions.
 
     ``Client("http://127.0.0.1:8080")`` talks to a server; ``Client.local("./modelreg-data")``
@@ -161,25 +166,36 @@ class Client:
 
     # -- versions ----------------------------------------------------------------------------
 
-    def list_versions(self, name: str, *, limit: int | None = None) -> list[ModelVersion]:
-        """Versions of ``name``, newest first."""
+    def list_versions(
+        self, name: str, *, limit: int | None = None, include_archived: bool = False
+    ) -> list[ModelVersion]:
+        """Versions of ``name``, newest first; archived ones only when ``include_archived``."""
         return _collect(
-            lambda cursor, size: self.transport.list_versions(name, cursor=cursor, limit=size),
+            lambda cursor, size: self.transport.list_versions(
+                name, cursor=cursor, limit=size, include_archived=include_archived
+            ),
             limit,
         )
 
-    def search_versions(self, filter: str = "", *, limit: int | None = None) -> list[ModelVersion]:
+    def search_versions(
+        self, filter: str = "", *, limit: int | None = None, include_archived: bool = False
+    ) -> list[ModelVersion]:
+        """Versions matching ``filter``; archived ones only when the filter names ``archived``
+        or ``include_archived`` is set."""
         return _collect(
-            lambda cursor, size: self.transport.search_versions(filter, cursor=cursor, limit=size),
+            lambda cursor, size: self.transport.search_versions(
+                filter, cursor=cursor, limit=size, include_archived=include_archived
+            ),
             limit,
         )
 
     def get_version(self, name: str, version: int) -> ModelVersion:
         return self.transport.get_version(name, version)
 
-    def resolve(self, ref: str) -> ModelVersion:
-        """``NAME`` (latest), ``NAME/VERSION`` or ``NAME@ALIAS`` to a version."""
-        return self.transport.resolve(ref)
+    def resolve(self, ref: str, *, at: datetime | None = None) -> ModelVersion:
+        """``NAME`` (latest), ``NAME/VERSION`` or ``NAME@ALIAS`` to a version; with ``at`` (a
+        timezone-aware moment), to the version it resolved to then."""
+        return self.transport.resolve(ref, at=at)
 
     def update_version(
         self,
@@ -212,6 +228,88 @@ class Client:
         """The model's history, newest first."""
         return _collect(
             lambda cursor, size: self.transport.list_events(name, cursor=cursor, limit=size),
+            limit,
+        )
+
+    # -- policies ----------------------------------------------------------------------------
+
+    def set_policy(
+        self, document: Mapping[str, Any], *, model: str | None = None
+    ) -> PolicyRevision:
+        """Store ``document`` as the next revision of the default policy (or ``model``'s)."""
+        return self.transport.set_policy(document, model=model)
+
+    def get_policy(
+        self, *, model: str | None = None, revision: int | None = None
+    ) -> PolicyRevision:
+        """The latest (or the given) revision of the default policy (or ``model``'s)."""
+        return self.transport.get_policy(model=model, revision=revision)
+
+    def policy_history(self, *, model: str | None = None) -> list[PolicyRevision]:
+        """Every revision, newest first."""
+        return self.transport.list_policy_revisions(model=model)
+
+    def effective_policy(self, model: str) -> dict[str, Any]:
+        """The default policy with ``model``'s laid over it."""
+        return self.transport.effective_policy(model)
+
+    def check_policy(self, ref: str, *, alias: str | None = None) -> PolicyReport:
+        """Rule by rule, whether ``ref`` passes the policy (and could go to ``alias``)."""
+        return self.transport.check_policy(ref, alias=alias)
+
+    # -- promotions --------------------------------------------------------------------------
+
+    def request_promotion(
+        self, name: str, alias: str, version: int, reason: str
+    ) -> PromotionRequest:
+        """Ask to move protected ``alias`` to ``version``."""
+        return self.transport.request_promotion(name, alias, version, reason=reason)
+
+    def approve_promotion(self, request_id: int, *, reason: str = "") -> PromotionRequest:
+        return self.transport.approve_promotion(request_id, reason=reason)
+
+    def reject_promotion(self, request_id: int, *, reason: str) -> PromotionRequest:
+        return self.transport.reject_promotion(request_id, reason=reason)
+
+    def get_promotion(self, request_id: int) -> PromotionRequest:
+        return self.transport.get_promotion(request_id)
+
+    def list_promotions(
+        self,
+        *,
+        model: str | None = None,
+        status: PromotionStatus | str | None = None,
+        limit: int | None = None,
+    ) -> list[PromotionRequest]:
+        """Promotion requests, newest first."""
+        wanted = PromotionStatus(status) if status is not None else None
+        return _collect(
+            lambda cursor, size: self.transport.list_promotions(
+                model=model, status=wanted, cursor=cursor, limit=size
+            ),
+            limit,
+        )
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    def add_webhook(self, url: str, *, events: Sequence[str], secret: str) -> WebhookSubscription:
+        """Subscribe ``url`` to ``events`` (or ``["*"]``); deliveries are signed with ``secret``."""
+        return self.transport.add_webhook(url, events=events, secret=secret)
+
+    def list_webhooks(self) -> list[WebhookSubscription]:
+        return self.transport.list_webhooks()
+
+    def remove_webhook(self, webhook_id: int) -> None:
+        self.transport.remove_webhook(webhook_id)
+
+    def webhook_deliveries(
+        self, webhook_id: int, *, limit: int | None = None
+    ) -> list[WebhookDelivery]:
+        """The subscription's delivery log, newest first."""
+        return _collect(
+            lambda cursor, size: self.transport.list_deliveries(
+                webhook_id, cursor=cursor, limit=size
+            ),
             limit,
         )
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from modelreg.client.transport import Progress
+from modelreg.domain.audit import AuditEntry, AuditQuery, AuditVerification
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import (
     Alias,
@@ -16,6 +19,12 @@ from modelreg.domain.entities import (
     UploadSession,
     VersionDraft,
 )
+from modelreg.domain.governance import PolicyRevision, PromotionRequest, PromotionStatus
+from modelreg.domain.policy import PolicyReport
+from modelreg.domain.records import AliasChange, Deployment, Evaluation, ModelCard
+from modelreg.domain.webhooks import WebhookDelivery, WebhookSubscription
+from modelreg.hashing import digest_file
+from modelreg.service.evaluations import ReportUpload
 from modelreg.wiring import Services
 
 CHUNK = 1024 * 1024
@@ -66,17 +75,25 @@ class EmbeddedTransport:
     ) -> Page[RegisteredModel]:
         return self.registry.search_models(filter, cursor=cursor, limit=limit)
 
-    def list_versions(self, name: str, *, cursor: str | None, limit: int) -> Page[ModelVersion]:
-        return self.registry.list_versions(name, cursor=cursor, limit=limit)
+    def list_versions(
+        self, name: str, *, cursor: str | None, limit: int, include_archived: bool = False
+    ) -> Page[ModelVersion]:
+        return self.registry.list_versions(
+            name, cursor=cursor, limit=limit, include_archived=include_archived
+        )
 
-    def search_versions(self, filter: str, *, cursor: str | None, limit: int) -> Page[ModelVersion]:
-        return self.registry.search_versions(filter, cursor=cursor, limit=limit)
+    def search_versions(
+        self, filter: str, *, cursor: str | None, limit: int, include_archived: bool = False
+    ) -> Page[ModelVersion]:
+        return self.registry.search_versions(
+            filter, cursor=cursor, limit=limit, include_archived=include_archived
+        )
 
     def get_version(self, name: str, version: int) -> ModelVersion:
         return self.registry.get_version(name, version)
 
-    def resolve(self, ref: str) -> ModelVersion:
-        return self.registry.resolve(ref)
+    def resolve(self, ref: str, *, at: datetime | None = None) -> ModelVersion:
+        return self.registry.resolve(ref, at=at)
 
     def update_version(
         self,
@@ -135,5 +152,145 @@ class EmbeddedTransport:
     def read_blob(self, digest: Digest, offset: int = 0) -> Iterator[bytes]:
         return self.uploads.open_blob(digest, offset)
 
+    # -- policies, promotions, webhooks ------------------------------------------------------
+
+    def set_policy(self, document: Mapping[str, Any], *, model: str | None) -> PolicyRevision:
+        return self.services.policies.set_policy(document, actor=self.user, model=model)
+
+    def get_policy(self, *, model: str | None, revision: int | None) -> PolicyRevision:
+        return self.services.policies.get_policy(model=model, revision=revision)
+
+    def list_policy_revisions(self, *, model: str | None) -> list[PolicyRevision]:
+        return self.services.policies.list_policy_revisions(model=model)
+
+    def effective_policy(self, model: str) -> dict[str, Any]:
+        return self.services.policies.effective_policy(model)
+
+    def check_policy(self, ref: str, *, alias: str | None) -> PolicyReport:
+        return self.services.policies.check(ref, alias=alias)
+
+    def request_promotion(
+        self, name: str, alias: str, version: int, *, reason: str
+    ) -> PromotionRequest:
+        return self.services.promotions.request_promotion(
+            name, alias, version, reason=reason, actor=self.user
+        )
+
+    def approve_promotion(self, request_id: int, *, reason: str) -> PromotionRequest:
+        return self.services.promotions.approve(request_id, actor=self.user, reason=reason)
+
+    def reject_promotion(self, request_id: int, *, reason: str) -> PromotionRequest:
+        return self.services.promotions.reject(request_id, actor=self.user, reason=reason)
+
+    def get_promotion(self, request_id: int) -> PromotionRequest:
+        return self.services.promotions.get_promotion(request_id)
+
+    def list_promotions(
+        self,
+        *,
+        model: str | None,
+        status: PromotionStatus | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[PromotionRequest]:
+        return self.services.promotions.list_promotions(
+            model=model, status=status, cursor=cursor, limit=limit
+        )
+
+    def add_webhook(self, url: str, *, events: Sequence[str], secret: str) -> WebhookSubscription:
+        return self.services.webhooks.add_subscription(
+            url, events=events, secret=secret, actor=self.user
+        )
+
+    def list_webhooks(self) -> list[WebhookSubscription]:
+        return self.services.webhooks.list_subscriptions()
+
+    def remove_webhook(self, webhook_id: int) -> None:
+        self.services.webhooks.remove_subscription(webhook_id)
+
+    def list_deliveries(
+        self, webhook_id: int, *, cursor: str | None, limit: int
+    ) -> Page[WebhookDelivery]:
+        return self.services.webhooks.list_deliveries(webhook_id, cursor=cursor, limit=limit)
+
+    # -- audit trail, alias history, archiving, deployments, evaluations, model cards ---------
+
+    def list_audit(
+        self, query: AuditQuery, *, descending: bool, cursor: str | None, limit: int
+    ) -> Page[AuditEntry]:
+        return self.services.audit.list_entries(
+            query, descending=descending, cursor=cursor, limit=limit
+        )
+
+    def verify_audit(self) -> AuditVerification:
+        return self.services.audit.verify()
+
+    def list_alias_history(
+        self, name: str, alias: str, *, cursor: str | None, limit: int
+    ) -> Page[AliasChange]:
+        return self.services.alias_history.list_changes(name, alias, cursor=cursor, limit=limit)
+
+    def archive_version(self, name: str, version: int) -> ModelVersion:
+        return self.services.lifecycle.archive_version(name, version, actor=self.user)
+
+    def restore_version(self, name: str, version: int) -> ModelVersion:
+        return self.services.lifecycle.restore_version(name, version, actor=self.user)
+
+    def record_deployment(
+        self, name: str, version: int, environment: str, *, status: str, note: str
+    ) -> Deployment:
+        return self.services.deployments.record_deployment(
+            name, version, environment, actor=self.user, status=status, note=note
+        )
+
+    def list_deployments(self, *, environment: str | None, model: str | None) -> list[Deployment]:
+        return self.services.deployments.list_deployments(environment=environment, model=model)
+
+    def deployment_history(
+        self, name: str, *, environment: str | None, cursor: str | None, limit: int
+    ) -> Page[Deployment]:
+        return self.services.deployments.deployment_history(
+            name, environment=environment, cursor=cursor, limit=limit
+        )
+
+    def add_evaluation(
+        self,
+        name: str,
+        version: int,
+        *,
+        dataset: str,
+        metrics: Mapping[str, float],
+        description: str,
+        report: Path | None,
+    ) -> Evaluation:
+        upload = None
+        if report is not None:
+            digest, size = digest_file(report)
+            upload = ReportUpload(report.name, size, digest, _file_chunks(report))
+        return self.services.evaluations.add_evaluation(
+            name,
+            version,
+            dataset=dataset,
+            actor=self.user,
+            metrics=metrics,
+            description=description,
+            report=upload,
+        )
+
+    def list_evaluations(self, name: str, version: int) -> list[Evaluation]:
+        return self.services.evaluations.list_evaluations(name, version)
+
+    def set_card(self, name: str, version: int, content: str) -> ModelCard:
+        return self.services.evaluations.set_card(name, version, content, actor=self.user)
+
+    def get_card(self, name: str, version: int, *, revision: int | None) -> ModelCard:
+        return self.services.evaluations.get_card(name, version, revision=revision)
+
     def close(self) -> None:
         self.services.close()
+
+
+def _file_chunks(source: Path) -> Iterator[bytes]:
+    with source.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk

@@ -78,6 +78,12 @@ class ModelVersion:
     created_by: str
     created_at: datetime
     aliases: tuple[str, ...] = ()
+    archived_at: datetime | None = None
+    """When the version was archived (hidden from default listings and search); None if live."""
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
     @property
     def ref(self) -> str:
@@ -99,7 +105,13 @@ class Alias:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One entry of a model's history: who did what, when."""
+    """One entry of the history and audit trail: who did what, when, to what.
+
+    ``model_name`` is empty for registry-wide entries (not tied to a model). ``target`` names
+    what changed (``model:NAME``, ``version:NAME/3``, ``alias:NAME@production``, ...; derived
+    from the model and version when left empty); ``before`` and ``after`` hold the changed
+    values (JSON), None where there was nothing before or nothing after.
+    """
 
     model_name: str
     action: str
@@ -107,6 +119,9 @@ class Event:
     at: datetime
     version: int | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    target: str = ""
+    before: Any = None
+    after: Any = None
 
 
 @dataclass(frozen=True, slots=True)

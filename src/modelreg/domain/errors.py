@@ -6,7 +6,10 @@
     │   ├── VersionNotFoundError       VERSION_NOT_FOUND
     │   ├── AliasNotFoundError         ALIAS_NOT_FOUND
     │   ├── BlobNotFoundError          BLOB_NOT_FOUND
-    │   └── UploadNotFoundError        UPLOAD_NOT_FOUND
+    │   ├── UploadNotFoundError        UPLOAD_NOT_FOUND
+    │   ├── PolicyNotFoundError        POLICY_NOT_FOUND
+    │   ├── PromotionNotFoundError     PROMOTION_NOT_FOUND
+    │   └── WebhookNotFoundError       WEBHOOK_NOT_FOUND
     ├── AlreadyExistsError             ALREADY_EXISTS
     ├── InvalidArgumentError           INVALID_ARGUMENT
     │   ├── InvalidFilterError         INVALID_FILTER
@@ -14,6 +17,8 @@
     │   └── MissingBlobsError          MISSING_BLOBS
     ├── DigestMismatchError            DIGEST_MISMATCH
     ├── ConflictError                  CONFLICT
+    │   └── ProtectedAliasError        PROTECTED_ALIAS
+    ├── PolicyViolationError           POLICY_VIOLATION
     ├── PermissionDeniedError          PERMISSION_DENIED
     └── UnavailableError               UNAVAILABLE
 
@@ -94,6 +99,31 @@ class DigestMismatchError(ModelregError):
 
 class ConflictError(ModelregError):
     code = "CONFLICT"
+
+
+class ProtectedAliasError(ConflictError):
+    """A protected alias was moved or removed directly, or a version it names was deleted."""
+
+    code = "PROTECTED_ALIAS"
+
+
+class PolicyViolationError(ModelregError):
+    """A version or promotion breaks the policy; ``details["violations"]`` lists every failed
+    rule as ``{"rule": ..., "detail": ...}``."""
+
+    code = "POLICY_VIOLATION"
+
+
+class PolicyNotFoundError(NotFoundError):
+    code = "POLICY_NOT_FOUND"
+
+
+class PromotionNotFoundError(NotFoundError):
+    code = "PROMOTION_NOT_FOUND"
+
+
+class WebhookNotFoundError(NotFoundError):
+    code = "WEBHOOK_NOT_FOUND"
 
 
 class PermissionDeniedError(ModelregError):

@@ -38,7 +38,7 @@ Values
 Fields by target
     models:   name, description, owner, created_at, updated_at, alias, latest_version, tags.<key>
     versions: name (the model's name), version, status, description, created_by, created_at, alias,
-              run_id, experiment_id, source_commit, parent_version,
+              run_id, experiment_id, source_commit, parent_version, archived,
               tags.<key>, params.<key>, metrics.<key>
 
 Type rules
@@ -53,6 +53,9 @@ Type rules
     * ``alias`` supports ``=``, ``!=``, IN and NOT IN: ``alias = 'prod'`` matches the version
       (or model) carrying that alias, ``alias != 'prod'`` the ones that do not. It cannot be
       used in ORDER BY.
+    * ``archived`` compares with ``true`` or ``false`` (``=`` and ``!=``; not in ORDER BY).
+      Version searches and listings leave archived versions out unless the filter names
+      ``archived`` or the caller asks to include them.
 
 Missing values
     A comparison never matches a missing value: ``tags.team != 'ml'`` matches the rows that
@@ -90,6 +93,7 @@ __all__ = [
     "Scalar",
     "Target",
     "Value",
+    "mentions",
     "parse_query",
 ]
 
@@ -166,6 +170,7 @@ class _Type(enum.Enum):
     TIMESTAMP = "timestamp"
     STATUS = "status"
     ALIAS = "alias"
+    BOOLEAN = "boolean"
 
 
 _COMPARABLE = frozenset({"=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN", "IS NULL", "IS NOT NULL"})
@@ -175,6 +180,7 @@ _ALLOWED_OPS: dict[_Type, frozenset[str]] = {
     _Type.TIMESTAMP: _COMPARABLE,
     _Type.STATUS: frozenset({"=", "!=", "IN", "NOT IN"}),
     _Type.ALIAS: frozenset({"=", "!=", "IN", "NOT IN"}),
+    _Type.BOOLEAN: frozenset({"=", "!="}),
 }
 _ATTRIBUTES: dict[Target, dict[str, _Type]] = {
     Target.MODELS: {
@@ -198,6 +204,7 @@ _ATTRIBUTES: dict[Target, dict[str, _Type]] = {
         "experiment_id": _Type.STRING,
         "source_commit": _Type.STRING,
         "parent_version": _Type.NUMBER,
+        "archived": _Type.BOOLEAN,
     },
 }
 _PREFIXES: dict[str, FieldKind] = {
@@ -296,9 +303,9 @@ class _Parser:
     def _order_items(self) -> tuple[OrderItem, ...]:
         items = []
         while True:
-            field, _ftype, start = self._field()
-            if field == Field("attr", "alias"):
-                self._fail(f"alias cannot be used in ORDER BY (position {start})", start)
+            field, ftype, start = self._field()
+            if ftype in (_Type.ALIAS, _Type.BOOLEAN):
+                self._fail(f"{field} cannot be used in ORDER BY (position {start})", start)
             descending = self._keyword("DESC") is not None
             if not descending:
                 self._keyword("ASC")
@@ -384,6 +391,11 @@ class _Parser:
         """Read one value and check and normalize it for ``field``."""
         self._skip_ws()
         start = self.pos
+        if ftype is _Type.BOOLEAN:
+            word = self._keyword("TRUE", "FALSE")
+            if word is None:
+                self._fail(f"'{field}' compares with true or false, at {self._where()}", start)
+            return word == "TRUE"
         value, raw = self._value(op)
         if ftype is _Type.NUMBER:
             if isinstance(value, str):
@@ -547,6 +559,15 @@ class _Parser:
     def _error(self, message: str, at: int | None = None) -> InvalidFilterError:
         position = self.pos if at is None else at
         return InvalidFilterError(message, position=position, filter=self.text)
+
+
+def mentions(expr: Expr | None, field: Field) -> bool:
+    """Whether ``field`` appears anywhere in the condition ``expr``."""
+    if expr is None:
+        return False
+    if isinstance(expr, BoolOp):
+        return any(mentions(operand, field) for operand in expr.operands)
+    return expr.field == field
 
 
 def _normalize_timestamp(value: str, start: int, text: str) -> str:

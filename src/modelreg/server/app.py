@@ -10,10 +10,24 @@ from fastapi import FastAPI
 
 from modelreg import routes
 from modelreg.domain.digests import DEFAULT_ALGORITHM
-from modelreg.server.api import blobs, models, uploads, versions
+from modelreg.server import mlflow, ui
+from modelreg.server.api import (
+    archive,
+    audit,
+    blobs,
+    deployments,
+    evaluations,
+    models,
+    policies,
+    promotions,
+    uploads,
+    versions,
+    webhooks,
+)
 from modelreg.server.errors import install_error_handlers
 from modelreg.server.limits import BodyLimitMiddleware
 from modelreg.server.schemas import InfoOut
+from modelreg.server.webhook_worker import DeliveryWorker
 from modelreg.settings import Settings
 from modelreg.wiring import Services, open_services
 
@@ -26,7 +40,18 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if settings.webhook_worker:
+            worker = DeliveryWorker(
+                active.webhooks,
+                outbox=active.outbox,
+                poll_interval=settings.webhook_poll_interval,
+                timeout=settings.webhook_timeout,
+            )
+            worker.start()
         yield
+        if worker is not None:
+            worker.stop()
         if owned:
             active.close()
 
@@ -39,8 +64,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.services = active
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_bytes)
-    for module in (models, versions, uploads, blobs):
+    for module in (models, versions, uploads, blobs, policies, promotions, webhooks):
         app.include_router(module.router)
+    for record in (audit, archive, deployments, evaluations):
+        app.include_router(record.router)
+    ui.install(app)  # the web UI at /, beside /api/v1, /docs and /healthz
+    app.include_router(mlflow.router)  # the MLflow-compatible API, docs/mlflow.md
 
     @app.get(routes.HEALTH, tags=["meta"])
     def health() -> dict[str, str]:

@@ -23,6 +23,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "ALIAS_NOT_FOUND": 404,
     "BLOB_NOT_FOUND": 404,
     "UPLOAD_NOT_FOUND": 404,
+    "POLICY_NOT_FOUND": 404,
+    "PROMOTION_NOT_FOUND": 404,
+    "WEBHOOK_NOT_FOUND": 404,
     "ALREADY_EXISTS": 409,
     "INVALID_ARGUMENT": 400,
     "INVALID_FILTER": 400,
@@ -30,6 +33,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "LIMIT_EXCEEDED": 413,
     "DIGEST_MISMATCH": 400,
     "CONFLICT": 409,
+    "PROTECTED_ALIAS": 409,
+    "POLICY_VIOLATION": 422,
     "PERMISSION_DENIED": 403,
     "UNAUTHENTICATED": 401,
     "METHOD_NOT_ALLOWED": 405,
@@ -55,6 +60,10 @@ async def _modelreg_error(_request: Request, error: Exception) -> JSONResponse:
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)  # noqa: S101
     problems = []
+    for item in error.errors():
+        if item.get("type") == "json_invalid":
+            reason = (item.get("ctx") or {}).get("error", "not valid JSON")
+            return error_response(400, "INVALID_ARGUMENT", f"malformed JSON body: {reason}")
     for item in error.errors()[:5]:
         where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
         problems.append(f"{where or 'body'}: {item.get('msg', 'invalid')}")

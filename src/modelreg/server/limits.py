@@ -1,6 +1,7 @@
 """ASGI middleware that refuses oversized request bodies with 413 before they are parsed.
 
-Blob uploads are exempt: they stream to storage and are bounded by their declared size instead.
+Blob uploads are exempt: they stream to storage and are bounded by their declared size instead;
+so are MLflow artifact uploads, which stream to the blob store the same way.
 """
 
 from __future__ import annotations
@@ -8,6 +9,9 @@ from __future__ import annotations
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+MLFLOW_ARTIFACTS_PREFIX = "/api/2.0/mlflow-artifacts/artifacts/"
 
 
 class BodyLimitMiddleware:
@@ -45,6 +49,8 @@ class BodyLimitMiddleware:
                 await self._refuse(send)
 
     def _exempt(self, path: str) -> bool:
+        if path.startswith(MLFLOW_ARTIFACTS_PREFIX):
+            return True  # MLflow artifact uploads stream to the blob store like blobs do
         return path.startswith(self.exempt_prefix) and self.exempt_marker in path
 
     async def _refuse(self, send: Send) -> None:

@@ -162,6 +162,7 @@ class VersionOut(Schema):
     created_by: str
     created_at: datetime
     aliases: list[str]
+    archived_at: datetime | None = None
 
     @classmethod
     def from_entity(cls, version: ModelVersion) -> VersionOut:
@@ -178,6 +179,7 @@ class VersionOut(Schema):
             created_by=version.created_by,
             created_at=version.created_at,
             aliases=list(version.aliases),
+            archived_at=version.archived_at,
         )
 
 
@@ -221,6 +223,9 @@ class EventOut(Schema):
     actor: str
     at: datetime
     details: dict[str, Any]
+    target: str = ""
+    before: Any = None
+    after: Any = None
 
     @classmethod
     def from_entity(cls, event: Event) -> EventOut:
@@ -231,6 +236,9 @@ class EventOut(Schema):
             actor=event.actor,
             at=event.at,
             details=dict(event.details),
+            target=event.target,
+            before=event.before,
+            after=event.after,
         )
 
 

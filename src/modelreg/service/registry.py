@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 from modelreg.domain.entities import (
@@ -14,11 +15,13 @@ from modelreg.domain.entities import (
 )
 from modelreg.domain.errors import InvalidArgumentError
 from modelreg.domain.filters import (
+    BoolOp,
     Comparison,
     Field,
     OrderItem,
     Query,
     Target,
+    mentions,
     parse_query,
 )
 from modelreg.domain.rules import (
@@ -33,11 +36,17 @@ from modelreg.domain.rules import (
     validate_tags,
 )
 from modelreg.service.clock import Clock, utcnow
+from modelreg.service.history import check_moment, resolve_at
 from modelreg.service.pagination import (
     check_page_size,
     decode_cursor,
     encode_cursor,
     fingerprint,
+)
+from modelreg.service.policies import (
+    enforce_model_name,
+    guard_alias_change,
+    guard_deletion,
 )
 from modelreg.store.base import MetadataStore, MetadataTransaction
 
@@ -75,10 +84,19 @@ class Registry:
         clean_tags = validate_tags(tags or {}, self.limits)
         now = self.clock()
         with self.store.transaction(write=True) as tx:
+            enforce_model_name(tx, name)
             model = tx.create_model(
                 name, description=description, owner=owner, tags=clean_tags, now=now
             )
-            tx.add_event(Event(name, "model.created", actor, now))
+            tx.add_event(
+                Event(
+                    name,
+                    "model.created",
+                    actor,
+                    now,
+                    after={"description": description, "owner": owner, "tags": clean_tags},
+                )
+            )
         return model
 
     def get_model(self, name: str) -> RegisteredModel:
@@ -111,16 +129,50 @@ class Registry:
                 set_tags=clean_tags,
                 delete_tags=tuple(delete_tags),
             )
+            change = _model_change(before, after)
+            old, new = _before_after(change)
             tx.add_event(
-                Event(name, "model.updated", actor, now, details=_model_change(before, after))
+                Event(name, "model.updated", actor, now, details=change, before=old, after=new)
             )
         return after
+
+    def rename_model(self, name: str, new_name: str, *, actor: str) -> RegisteredModel:
+        """Give a model a new name; its versions, aliases and tags go with it."""
+        validate_model_name(new_name, self.limits)
+        now = self.clock()
+        with self.store.transaction(write=True) as tx:
+            tx.get_model(name)
+            enforce_model_name(tx, new_name)
+            model = tx.rename_model(name, new_name, now=now)
+            tx.add_event(
+                Event(
+                    new_name,
+                    "model.renamed",
+                    actor,
+                    now,
+                    details={"from": name, "to": new_name},
+                    before={"name": name},
+                    after={"name": new_name},
+                )
+            )
+        return model
 
     def delete_model(self, name: str, *, actor: str) -> None:
         now = self.clock()
         with self.store.transaction(write=True) as tx:
+            guard_deletion(tx, name, None)
+            model = tx.get_model(name)
+            _remove_aliases(tx, name, model.aliases, actor=actor, now=now)
             tx.delete_model(name)
-            tx.add_event(Event(name, "model.deleted", actor, now))
+            tx.add_event(
+                Event(
+                    name,
+                    "model.deleted",
+                    actor,
+                    now,
+                    before={"aliases": dict(model.aliases), "latest_version": model.latest_version},
+                )
+            )
 
     def search_models(
         self, filter: str = "", *, cursor: str | None = None, limit: int = 100
@@ -134,10 +186,13 @@ class Registry:
         with self.store.transaction() as tx:
             return tx.get_version(name, version)
 
-    def resolve(self, ref: str | ModelRef) -> ModelVersion:
-        """``NAME``, ``NAME/VERSION``, ``NAME@ALIAS`` (``@latest`` too) to a version."""
+    def resolve(self, ref: str | ModelRef, *, at: datetime | None = None) -> ModelVersion:
+        """``NAME``, ``NAME/VERSION``, ``NAME@ALIAS`` (``@latest`` too) to a version; with
+        ``at``, to the version it resolved to at that moment (``service/history.py``)."""
         target = parse_ref(ref) if isinstance(ref, str) else ref
         with self.store.transaction() as tx:
+            if at is not None:
+                return resolve_at(tx, target, check_moment(at))
             if target.version is not None:
                 return tx.get_version(target.name, target.version)
             if target.alias is not None:
@@ -146,23 +201,41 @@ class Registry:
             return tx.get_latest_version(target.name)
 
     def list_versions(
-        self, name: str, *, cursor: str | None = None, limit: int = 100
+        self,
+        name: str,
+        *,
+        cursor: str | None = None,
+        limit: int = 100,
+        include_archived: bool = False,
     ) -> Page[ModelVersion]:
+        """Versions of ``name``, newest first; archived ones only when asked for."""
         validate_model_name(name, self.limits)
         with self.store.transaction() as tx:
             tx.get_model(name)  # an unknown model is an error, not an empty list
-        query = Query(
-            where=Comparison(Field("attr", "name"), "=", name),
-            order_by=(OrderItem(Field("attr", "version"), descending=True),),
-            limit=None,
+        query = _live_unless(
+            Query(
+                where=Comparison(Field("attr", "name"), "=", name),
+                order_by=(OrderItem(Field("attr", "version"), descending=True),),
+                limit=None,
+            ),
+            include_archived,
         )
-        return self._page(query, ("versions-of", name), cursor, limit, _search_versions)
+        identity = ("versions-of" + ("+archived" if include_archived else ""), name)
+        return self._page(query, identity, cursor, limit, _search_versions)
 
     def search_versions(
-        self, filter: str = "", *, cursor: str | None = None, limit: int = 100
+        self,
+        filter: str = "",
+        *,
+        cursor: str | None = None,
+        limit: int = 100,
+        include_archived: bool = False,
     ) -> Page[ModelVersion]:
-        query = parse_query(filter, Target.VERSIONS)
-        return self._page(query, ("versions", filter), cursor, limit, _search_versions)
+        """Versions matching ``filter``; archived ones only when the filter names ``archived``
+        or ``include_archived`` is set."""
+        query = _live_unless(parse_query(filter, Target.VERSIONS), include_archived)
+        identity = ("versions" + ("+archived" if include_archived else ""), filter)
+        return self._page(query, identity, cursor, limit, _search_versions)
 
     def update_version(
         self,
@@ -190,18 +263,13 @@ class Registry:
                 set_tags=clean_tags,
                 delete_tags=tuple(delete_tags),
             )
+            change = _changes(
+                {"description": before.description, **_prefixed(before.tags)},
+                {"description": after.description, **_prefixed(after.tags)},
+            )
+            old, new = _before_after(change)
             tx.add_event(
-                Event(
-                    name,
-                    "version.updated",
-                    actor,
-                    now,
-                    version,
-                    _changes(
-                        {"description": before.description, **_prefixed(before.tags)},
-                        {"description": after.description, **_prefixed(after.tags)},
-                    ),
-                )
+                Event(name, "version.updated", actor, now, version, change, before=old, after=new)
             )
         return after
 
@@ -210,6 +278,8 @@ class Registry:
         now = self.clock()
         with self.store.transaction(write=True) as tx:
             removed = tx.get_version(name, version)
+            guard_deletion(tx, name, version)
+            _remove_aliases(tx, name, dict.fromkeys(removed.aliases, version), actor=actor, now=now)
             tx.delete_version(name, version)
             tx.add_event(
                 Event(
@@ -219,6 +289,7 @@ class Registry:
                     now,
                     version,
                     {"aliases": list(removed.aliases)},
+                    before={"files": len(removed.files), "aliases": list(removed.aliases)},
                 )
             )
 
@@ -228,6 +299,8 @@ class Registry:
         validate_alias_name(alias)
         now = self.clock()
         with self.store.transaction(write=True) as tx:
+            guard_alias_change(tx, name, alias)
+            tx.lock_model(name)  # orders this against archiving the target version
             previous = tx.set_alias(name, alias, version, actor=actor, now=now)
             tx.add_event(
                 Event(
@@ -237,6 +310,9 @@ class Registry:
                     now,
                     version,
                     {"alias": alias, "from": previous, "to": version},
+                    target=f"alias:{name}@{alias}",
+                    before=None if previous is None else {"version": previous},
+                    after={"version": version},
                 )
             )
             return tx.get_alias(name, alias)
@@ -245,8 +321,20 @@ class Registry:
         validate_alias_name(alias)
         now = self.clock()
         with self.store.transaction(write=True) as tx:
-            version = tx.delete_alias(name, alias)
-            tx.add_event(Event(name, "alias.deleted", actor, now, version, {"alias": alias}))
+            guard_alias_change(tx, name, alias)
+            version = tx.delete_alias(name, alias, actor=actor, now=now)
+            tx.add_event(
+                Event(
+                    name,
+                    "alias.deleted",
+                    actor,
+                    now,
+                    version,
+                    {"alias": alias},
+                    target=f"alias:{name}@{alias}",
+                    before={"version": version},
+                )
+            )
 
     def get_alias(self, name: str, alias: str) -> Alias:
         with self.store.transaction() as tx:
@@ -320,6 +408,53 @@ def _changes(before: Mapping[str, object], after: Mapping[str, object]) -> dict[
         for key in keys
         if before.get(key) != after.get(key)
     }
+
+
+def _before_after(changes: Mapping[str, object]) -> tuple[dict[str, object], dict[str, object]]:
+    """The before and after values of a ``_changes`` result, for the audit trail."""
+    before: dict[str, object] = {}
+    after: dict[str, object] = {}
+    for key, change in changes.items():
+        if isinstance(change, Mapping):
+            before[key], after[key] = change["from"], change["to"]
+    return before, after
+
+
+def _remove_aliases(
+    tx: MetadataTransaction,
+    name: str,
+    aliases: Mapping[str, int],
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Remove aliases before their version (or model) goes, so the alias history and the audit
+    trail record the removal as a removal."""
+    for alias, version in aliases.items():
+        tx.delete_alias(name, alias, actor=actor, now=now)
+        tx.add_event(
+            Event(
+                name,
+                "alias.deleted",
+                actor,
+                now,
+                version,
+                {"alias": alias, "cascade": True},
+                target=f"alias:{name}@{alias}",
+                before={"version": version},
+            )
+        )
+
+
+def _live_unless(query: Query, include_archived: bool) -> Query:
+    """``query`` restricted to versions that are not archived, unless the caller includes them
+    or the filter already says something about ``archived``."""
+    archived = Field("attr", "archived")
+    if include_archived or mentions(query.where, archived):
+        return query
+    live = Comparison(archived, "=", False)
+    where = live if query.where is None else BoolOp("AND", (query.where, live))
+    return Query(where=where, order_by=query.order_by, limit=query.limit)
 
 
 def _model_change(before: RegisteredModel, after: RegisteredModel) -> dict[str, object]:

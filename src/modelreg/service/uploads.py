@@ -31,6 +31,7 @@ from modelreg.domain.errors import (
 )
 from modelreg.domain.rules import DEFAULT_LIMITS, Limits, validate_draft, validate_model_name
 from modelreg.service.clock import Clock, utcnow
+from modelreg.service.policies import enforce_new_version
 from modelreg.store.base import MetadataStore
 
 UPLOAD_TTL = timedelta(hours=24)
@@ -88,6 +89,7 @@ class Uploads:
         with self.store.transaction(write=True) as tx:
             if clean.lineage.parent_version is not None:
                 tx.get_version(model_name, clean.lineage.parent_version)
+            enforce_new_version(tx, model_name, clean, actor=actor)
             tx.create_upload(session)
         return replace(session, missing=self._missing(clean.files))
 
@@ -141,6 +143,7 @@ class Uploads:
                     tx.add_event(Event(name, "model.created", actor, now))
                 except AlreadyExistsError:
                     tx.lock_model(name)  # a concurrent first push created it meanwhile
+            enforce_new_version(tx, name, session.draft, actor=session.created_by)
             parent = session.draft.lineage.parent_version
             if parent is not None:
                 try:
@@ -167,6 +170,41 @@ class Uploads:
                 )
             )
             tx.delete_upload(upload_id)
+        return version
+
+    def register_version(self, model_name: str, draft: VersionDraft, *, actor: str) -> ModelVersion:
+        """The next version of an existing model from files already stored as blobs (no upload
+        session, nothing transferred): same checks, numbering and event as a committed push.
+
+        ``MissingBlobsError`` when a blob is absent or has another size than declared.
+        """
+        validate_model_name(model_name, self.limits)
+        clean = validate_draft(draft, self.limits)
+        missing = set(self._missing(clean.files))
+        if missing:
+            paths = [f.path for f in clean.files if f.digest in missing]
+            raise MissingBlobsError(
+                f"the registry does not hold {len(paths)} file(s): {', '.join(paths[:5])}",
+                missing=[str(d) for d in missing],
+            )
+        now = self.clock()
+        with self.store.transaction(write=True) as tx:
+            tx.lock_model(model_name)
+            tx.get_model(model_name)
+            enforce_new_version(tx, model_name, clean, actor=actor)
+            version = tx.insert_version(
+                model_name, clean, status=VersionStatus.READY, created_by=actor, now=now
+            )
+            tx.add_event(
+                Event(
+                    model_name,
+                    "version.created",
+                    actor,
+                    now,
+                    version.version,
+                    {"files": len(version.files), "size": version.size},
+                )
+            )
         return version
 
     def cancel_upload(self, upload_id: str) -> None:

@@ -24,6 +24,19 @@ from modelreg.domain.entities import (
     VersionStatus,
 )
 from modelreg.domain.filters import Query
+from modelreg.store.governance import (
+    PolicyRepository,
+    PromotionRepository,
+    WebhookRepository,
+)
+from modelreg.store.records import (
+    AliasHistoryRepository,
+    ArchiveRepository,
+    AuditRepository,
+    DeploymentRepository,
+    EvaluationRepository,
+)
+from modelreg.store.tracking import TrackingRepository
 
 
 class ModelRepository(Protocol):
@@ -54,6 +67,9 @@ class ModelRepository(Protocol):
         set_tags: Mapping[str, str] | None = None,
         delete_tags: tuple[str, ...] = (),
     ) -> RegisteredModel: ...
+
+    def rename_model(self, name: str, new_name: str, *, now: datetime) -> RegisteredModel:
+        """Change the model's name; ``AlreadyExistsError`` when ``new_name`` is taken."""
 
     def delete_model(self, name: str) -> None:
         """Delete the model with its versions and aliases (its events stay)."""
@@ -105,16 +121,23 @@ class AliasRepository(Protocol):
     def set_alias(
         self, model_name: str, alias: str, version: int, *, actor: str, now: datetime
     ) -> int | None:
-        """Point ``alias`` at ``version``; returns the version it pointed at before, if any."""
+        """Point ``alias`` at ``version``; returns the version it pointed at before, if any.
 
-    def delete_alias(self, model_name: str, alias: str) -> int:
-        """Remove ``alias``; returns the version it pointed at."""
+        Records the change in the alias history; ``ConflictError`` when the version is archived.
+        """
+
+    def delete_alias(
+        self, model_name: str, alias: str, *, actor: str = "", now: datetime | None = None
+    ) -> int:
+        """Remove ``alias``; returns the version it pointed at. Records the removal in the
+        alias history at ``now`` (the wall clock when not given)."""
 
     def get_alias(self, model_name: str, alias: str) -> Alias: ...
 
 
 class EventLog(Protocol):
-    def add_event(self, event: Event) -> None: ...
+    def add_event(self, event: Event) -> None:
+        """Append ``event`` to the history and the audit chain when the transaction commits."""
 
     def list_events(self, model_name: str, *, offset: int, limit: int) -> list[Event]: ...
 
@@ -130,7 +153,21 @@ class UploadRepository(Protocol):
 
 
 class MetadataTransaction(
-    ModelRepository, VersionRepository, AliasRepository, EventLog, UploadRepository, Protocol
+    ModelRepository,
+    VersionRepository,
+    AliasRepository,
+    EventLog,
+    UploadRepository,
+    PolicyRepository,
+    PromotionRepository,
+    WebhookRepository,
+    AuditRepository,
+    AliasHistoryRepository,
+    ArchiveRepository,
+    DeploymentRepository,
+    EvaluationRepository,
+    TrackingRepository,
+    Protocol,
 ):
     """One unit of work over every repository."""
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 from fastapi import APIRouter, Query, Response
 
 from modelreg import routes
@@ -13,9 +16,15 @@ router = APIRouter(tags=["versions"])
 
 @router.get(routes.VERSIONS)
 def list_versions(
-    name: str, registry: RegistryDep, cursor: str | None = None, limit: int = 100
+    name: str,
+    registry: RegistryDep,
+    cursor: str | None = None,
+    limit: int = 100,
+    include_archived: bool = False,
 ) -> VersionPage:
-    page = registry.list_versions(name, cursor=cursor, limit=limit)
+    page = registry.list_versions(
+        name, cursor=cursor, limit=limit, include_archived=include_archived
+    )
     return VersionPage(
         items=[VersionOut.from_entity(v) for v in page.items], next_cursor=page.next_cursor
     )
@@ -53,8 +62,11 @@ def search_versions(
     filter: str = Query("", description="Search filter, see docs/search.md"),
     cursor: str | None = None,
     limit: int = 100,
+    include_archived: bool = False,
 ) -> VersionPage:
-    page = registry.search_versions(filter, cursor=cursor, limit=limit)
+    page = registry.search_versions(
+        filter, cursor=cursor, limit=limit, include_archived=include_archived
+    )
     return VersionPage(
         items=[VersionOut.from_entity(v) for v in page.items], next_cursor=page.next_cursor
     )
@@ -62,9 +74,13 @@ def search_versions(
 
 @router.get(routes.RESOLVE)
 def resolve(
-    registry: RegistryDep, ref: str = Query(description="NAME, NAME/VERSION or NAME@ALIAS")
+    registry: RegistryDep,
+    ref: str = Query(description="NAME, NAME/VERSION or NAME@ALIAS"),
+    at: Annotated[
+        datetime | None, Query(description="Answer as of this ISO-8601 time (with zone)")
+    ] = None,
 ) -> VersionOut:
-    return VersionOut.from_entity(registry.resolve(ref))
+    return VersionOut.from_entity(registry.resolve(ref, at=at))
 
 
 @router.put(routes.ALIAS)

@@ -73,7 +73,9 @@ class SqlMetadataStore:
             ):
                 # Procure the connection now so the BEGIN hook sees the write flag.
                 session.connection(execution_options={_WRITE_OPTION: write})
-                yield SqlTransaction(session)
+                tx = SqlTransaction(session)
+                yield tx
+                tx.seal()  # chain the transaction's audit entries, last, just before COMMIT
         except IntegrityError as error:
             # Races that slip past the repository's own existence checks land here.
             raise AlreadyExistsError(

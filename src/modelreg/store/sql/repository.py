@@ -29,16 +29,20 @@ from modelreg.domain.entities import (
 from modelreg.domain.errors import (
     AliasNotFoundError,
     AlreadyExistsError,
+    ConflictError,
     ModelNotFoundError,
     UploadNotFoundError,
     VersionNotFoundError,
 )
 from modelreg.domain.filters import Query
 from modelreg.store.sql import search
+from modelreg.store.sql.audit import AuditLogSql
 from modelreg.store.sql.codec import draft_from_json, draft_to_json
+from modelreg.store.sql.governance_repository import GovernanceRepository
+from modelreg.store.sql.records_repository import RecordsRepository
+from modelreg.store.sql.records_tables import EvaluationRow
 from modelreg.store.sql.tables import (
     AliasRow,
-    EventRow,
     ModelTagRow,
     ModelVersionRow,
     RegisteredModelRow,
@@ -47,12 +51,15 @@ from modelreg.store.sql.tables import (
     VersionMetricRow,
     VersionParamRow,
     VersionTagRow,
+    utcnow,
 )
+from modelreg.store.sql.tracking_repository import SqlTrackingRepository
 
 
-class SqlTransaction:
+class SqlTransaction(GovernanceRepository, SqlTrackingRepository, AuditLogSql, RecordsRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.pending_events: list[Event] = []  # chained by ``seal`` at commit (audit.py)
 
     # -- models ------------------------------------------------------------------------------
 
@@ -88,6 +95,7 @@ class SqlTransaction:
         except IntegrityError as error:
             raise AlreadyExistsError(f"model {name!r} already exists", model=name) from error
         self.session.add_all(ModelTagRow(model_id=row.id, key=k, value=v) for k, v in tags.items())
+        self.session.flush()  # autoflush is off: the tags must be written before they are read
         return self._models([row])[0]
 
     def get_model(self, name: str) -> RegisteredModel:
@@ -119,6 +127,22 @@ class SqlTransaction:
         self.session.flush()
         return self._models([row])[0]
 
+    def rename_model(self, name: str, new_name: str, *, now: datetime) -> RegisteredModel:
+        row = self._model_row(name)
+        taken = select(RegisteredModelRow.id).where(RegisteredModelRow.name == new_name)
+        if new_name != name and self.session.scalar(taken) is not None:
+            raise AlreadyExistsError(f"model {new_name!r} already exists", model=new_name)
+        row.name = new_name
+        row.updated_at = now
+        try:
+            with self.session.begin_nested():
+                self.session.flush()
+        except IntegrityError as error:
+            raise AlreadyExistsError(
+                f"model {new_name!r} already exists", model=new_name
+            ) from error
+        return self._models([row])[0]
+
     def delete_model(self, name: str) -> None:
         row = self._model_row(name)
         self.session.delete(row)
@@ -148,6 +172,7 @@ class SqlTransaction:
                 .where(
                     ModelVersionRow.model_id.in_(ids),
                     ModelVersionRow.status == VersionStatus.READY,
+                    ModelVersionRow.archived_at.is_(None),
                 )
                 .group_by(ModelVersionRow.model_id)
             ).all()
@@ -244,6 +269,7 @@ class SqlTransaction:
             .where(
                 ModelVersionRow.model_id == model.id,
                 ModelVersionRow.status == VersionStatus.READY,
+                ModelVersionRow.archived_at.is_(None),
             )
             .order_by(ModelVersionRow.version.desc())
             .limit(1)
@@ -282,6 +308,14 @@ class SqlTransaction:
 
     def referenced_digests(self) -> Iterator[str]:
         yield from self.session.scalars(select(VersionFileRow.digest).distinct())
+        # Evaluation reports are blobs too.
+        for digest in self.session.scalars(
+            select(EvaluationRow.report_digest)
+            .where(EvaluationRow.report_digest.is_not(None))
+            .distinct()
+        ):
+            if digest is not None:
+                yield digest
 
     def _versions(self, rows: Sequence[tuple[ModelVersionRow, str]]) -> list[ModelVersion]:
         """Load files, params, metrics, tags and aliases for many versions in five queries."""
@@ -326,6 +360,7 @@ class SqlTransaction:
                 created_by=row.created_by,
                 created_at=row.created_at,
                 aliases=tuple(aliases[row.id]),
+                archived_at=row.archived_at,
             )
             for row, name in rows
         ]
@@ -364,6 +399,13 @@ class SqlTransaction:
         self, model_name: str, alias: str, version: int, *, actor: str, now: datetime
     ) -> int | None:
         target = self._version_row(model_name, version)
+        if target.archived_at is not None:
+            raise ConflictError(
+                f"version {version} of {model_name!r} is archived: restore it before pointing "
+                f"alias {alias!r} at it",
+                model=model_name,
+                version=version,
+            )
         existing = self.session.get(AliasRow, (target.model_id, alias))
         previous = None
         if existing is None:
@@ -381,6 +423,7 @@ class SqlTransaction:
             existing.version_id = target.id
             existing.updated_at = now
             existing.updated_by = actor
+        self.record_alias_change(model_name, alias, version, actor=actor, at=now)
         self.session.flush()
         return previous
 
@@ -393,10 +436,14 @@ class SqlTransaction:
             )
         return row
 
-    def delete_alias(self, model_name: str, alias: str) -> int:
+    def delete_alias(
+        self, model_name: str, alias: str, *, actor: str = "", now: datetime | None = None
+    ) -> int:
         row = self._alias_row(model_name, alias)
         version = self.session.get_one(ModelVersionRow, row.version_id).version
         self.session.delete(row)
+        at = now or utcnow()
+        self.record_alias_change(model_name, alias, None, actor=actor, at=at)
         self.session.flush()
         return version
 
@@ -405,32 +452,7 @@ class SqlTransaction:
         version = self.session.get_one(ModelVersionRow, row.version_id).version
         return Alias(model_name, alias, version, row.updated_at, row.updated_by)
 
-    # -- events ------------------------------------------------------------------------------
-
-    def add_event(self, event: Event) -> None:
-        self.session.add(
-            EventRow(
-                model_name=event.model_name,
-                version=event.version,
-                action=event.action,
-                actor=event.actor,
-                at=event.at,
-                details=dict(event.details),
-            )
-        )
-
-    def list_events(self, model_name: str, *, offset: int, limit: int) -> list[Event]:
-        rows = self.session.scalars(
-            select(EventRow)
-            .where(EventRow.model_name == model_name)
-            .order_by(EventRow.id.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-        return [
-            Event(row.model_name, row.action, row.actor, row.at, row.version, row.details)
-            for row in rows
-        ]
+    # -- events: add_event and list_events are in ``store/sql/audit.py`` --------------------
 
     # -- uploads -----------------------------------------------------------------------------
 

@@ -7,10 +7,11 @@ User text only ever reaches the database as bound parameters.
 How each field compiles:
 
 * attributes are columns (``name`` on versions is the model's name; ``latest_version`` is a
-  correlated ``max(version)`` over the model's READY versions);
+  correlated ``max(version)`` over the model's READY versions that are not archived);
 * ``tags.k``/``params.k``/``metrics.k op v`` is ``EXISTS (row with key k and value op v)``, so
   ``!=``, NOT IN and NOT LIKE mean "has the key with another value"; ``IS NULL`` is
   ``NOT EXISTS (row with key k)`` and ``IS NOT NULL`` is ``EXISTS``;
+* ``archived = true`` is ``archived_at IS NOT NULL`` (``false``: ``IS NULL``);
 * ``alias = 'x'``/``IN`` is ``EXISTS`` in ``aliases`` (for versions: an alias pointing at the
   version; for models: an alias of the model), ``!=``/NOT IN is ``NOT EXISTS``;
 * ``ILIKE`` is ``lower(col) LIKE lower(pattern)``, the same on SQLite and PostgreSQL;
@@ -107,6 +108,7 @@ def model_statement(query: Query) -> Select[RegisteredModelRow]:
         .where(
             ModelVersionRow.model_id == RegisteredModelRow.id,
             ModelVersionRow.status == VersionStatus.READY,
+            ModelVersionRow.archived_at.is_(None),
         )
         .correlate(RegisteredModelRow)
         .scalar_subquery()
@@ -154,6 +156,10 @@ class _Compiler:
             return self._keyed_condition(expr)
         if field.key == "alias":
             return self._alias_condition(expr)
+        if field.key == "archived":
+            archived = (expr.op == "=") == bool(expr.value)
+            column = ModelVersionRow.archived_at
+            return column.is_not(None) if archived else column.is_(None)
         return _compare(self.columns[field.key], expr.op, _bind_values(field, expr.value))
 
     def ordering(

@@ -115,6 +115,9 @@ class ModelVersionRow(Base):
     run_id: Mapped[str | None] = mapped_column(String(2048))
     experiment_id: Mapped[str | None] = mapped_column(String(2048))
     datasets: Mapped[list[str]] = mapped_column(default=list)
+    # Archived versions are hidden from default listings and search; their files stay.
+    archived_at: Mapped[datetime | None]
+    archived_by: Mapped[str | None] = mapped_column(String(256))
 
 
 class VersionFileRow(Base):
@@ -177,18 +180,29 @@ class AliasRow(Base):
 
 
 class EventRow(Base):
-    """Model history. Keyed by name, not id, so the history outlives a deleted model."""
+    """History and audit trail. Keyed by name, not id, so the history outlives a deleted model;
+    ``model_name`` is NULL for registry-wide entries. ``seq``, ``prev_hash`` and ``hash`` chain
+    the entries (``domain/audit.py``); rows are only ever inserted, by ``store/sql/audit.py``."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_model_name_id", "model_name", "id"),)
+    __table_args__ = (
+        Index("ix_events_model_name_id", "model_name", "id"),
+        Index("ix_events_seq", "seq", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    model_name: Mapped[str] = mapped_column(String(128))
+    model_name: Mapped[str | None] = mapped_column(String(128))
     version: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(64))
     actor: Mapped[str] = mapped_column(String(256))
-    at: Mapped[datetime]
+    at: Mapped[datetime] = mapped_column(index=True)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    target: Mapped[str] = mapped_column(String(512))
+    before: Mapped[Any | None] = mapped_column(JSONDocument)
+    after: Mapped[Any | None] = mapped_column(JSONDocument)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class UploadSessionRow(Base):
@@ -203,3 +217,12 @@ class UploadSessionRow(Base):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Tables of other features live in their own modules on the same ``Base``; importing them here
+# registers them in ``Base.metadata`` (migrations, drift checks and test truncation see them).
+from modelreg.store.sql import (  # noqa: E402
+    governance_tables,  # noqa: F401
+    records_tables,  # noqa: F401
+    tracking,  # noqa: F401
+)

@@ -1,0 +1,351 @@
+"""``modelreg import mlflow --from URI``: copy an MLflow registry into modelreg.
+
+Every registered model, version, tag, description and alias, and each version's files, are read
+through the MLflow server's REST API and written through the SDK, like any push. The copy is
+idempotent: each imported version carries the tags ``mlflow.import.server`` and
+``mlflow.import.version``, so a second run finds what it already copied and transfers nothing.
+Versions are copied in MLflow order; their modelreg numbers match MLflow's unless MLflow
+versions were deleted (or modelreg already had versions), and aliases follow the mapping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, unquote, urlparse
+
+import httpx
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from modelreg.cli.context import target
+from modelreg.cli.output import errors, print_json, print_table
+from modelreg.client.client import Client
+from modelreg.domain.entities import Lineage, ModelVersion
+from modelreg.domain.errors import InvalidArgumentError, ModelNotFoundError, ModelregError
+from modelreg.domain.rules import (
+    DEFAULT_LIMITS,
+    validate_alias_name,
+    validate_key,
+    validate_model_name,
+)
+
+import_app = typer.Typer(help="Copy models from other registries.", no_args_is_help=True)
+
+SERVER_TAG = "mlflow.import.server"
+VERSION_TAG = "mlflow.import.version"
+SOURCE_TAG = "mlflow.import.source"
+ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
+CHUNK = 1024 * 1024
+
+
+class MlflowSourceError(Exception):
+    pass
+
+
+@dataclass
+class Summary:
+    models_created: int = 0
+    models_updated: int = 0
+    models_unchanged: int = 0
+    versions_copied: int = 0
+    versions_present: int = 0
+    aliases_set: int = 0
+    aliases_unchanged: int = 0
+    files: int = 0
+    bytes: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+    def skip(self, what: str, reason: str) -> None:
+        self.skipped.append({"what": what, "reason": reason})
+
+
+class MlflowServer:
+    """The REST API of an MLflow tracking server (``MLFLOW_TRACKING_TOKEN`` or
+    ``MLFLOW_TRACKING_USERNAME``/``PASSWORD`` authenticate, as for the MLflow client)."""
+
+    def __init__(self, uri: str, *, timeout: float = 60.0) -> None:
+        parsed = urlparse(uri)
+        if parsed.scheme not in {"http", "https"}:
+            raise typer.BadParameter(f"--from must be an http(s) tracking URI, got {uri!r}")
+        auth: tuple[str, str] | None = None
+        headers = {}
+        if token := os.environ.get("MLFLOW_TRACKING_TOKEN"):
+            headers["Authorization"] = f"Bearer {token}"
+        elif user := os.environ.get("MLFLOW_TRACKING_USERNAME"):
+            auth = (user, os.environ.get("MLFLOW_TRACKING_PASSWORD", ""))
+        self.uri = uri.rstrip("/")
+        self.http = httpx.Client(base_url=self.uri, headers=headers, auth=auth, timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self.http.request(method, f"/api/2.0/mlflow/{path}", **kwargs)
+        except httpx.HTTPError as error:
+            raise MlflowSourceError(f"cannot reach MLflow at {self.uri}: {error}") from error
+        if response.status_code != 200:
+            try:
+                body = response.json()
+                detail = f"{body.get('error_code')}: {body.get('message')}"
+            except ValueError:
+                detail = response.text[:200]
+            raise MlflowSourceError(f"MLflow answered {response.status_code} to {path}: {detail}")
+        document: dict[str, Any] = response.json()
+        return document
+
+    def _pages(self, path: str, key: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        token = None
+        while True:
+            page = self.call(
+                "GET", path, params=params if not token else {**params, "page_token": token}
+            )
+            yield from page.get(key, [])
+            token = page.get("next_page_token")
+            if not token:
+                return
+
+    def registered_models(self) -> Iterator[dict[str, Any]]:
+        return self._pages("registered-models/search", "registered_models", {"max_results": 1000})
+
+    def versions(self, name: str) -> list[dict[str, Any]]:
+        quoted = f"'{name}'" if "'" not in name else f'"{name}"'
+        found = list(
+            self._pages(
+                "model-versions/search",
+                "model_versions",
+                {"filter": f"name = {quoted}", "max_results": 1000},
+            )
+        )
+        return sorted(found, key=lambda v: int(v["version"]))
+
+    def download_version(self, name: str, version: str, dest: Path) -> int:
+        """Write the version's files under ``dest``; returns how many there were."""
+        uri = self.call(
+            "GET", "model-versions/get-download-uri", params={"name": name, "version": version}
+        )["artifact_uri"]
+        return self.download(uri, dest)
+
+    def download(self, uri: str, dest: Path) -> int:
+        parsed = urlparse(uri)
+        if parsed.scheme == "runs":
+            run_id, _, inner = parsed.path.lstrip("/").partition("/")
+            run = self.call("GET", "runs/get", params={"run_id": run_id})["run"]
+            root = run["info"]["artifact_uri"].rstrip("/")
+            return self.download(f"{root}/{inner}" if inner else root, dest)
+        if parsed.scheme == "mlflow-artifacts":
+            return self._download_tree(unquote(parsed.path).strip("/"), dest)
+        if parsed.scheme in {"", "file"} and Path(unquote(parsed.path)).exists():
+            source = Path(unquote(parsed.path))  # a file store on this machine
+            if source.is_file():
+                shutil.copy2(source, dest / source.name)
+                return 1
+            shutil.copytree(source, dest, dirs_exist_ok=True)
+            return sum(1 for p in dest.rglob("*") if p.is_file())
+        raise MlflowSourceError(
+            f"cannot read artifacts at {uri!r}: use an MLflow server started with "
+            "--serve-artifacts (mlflow-artifacts: URIs) or a local file store"
+        )
+
+    def _download_tree(self, folder: str, dest: Path) -> int:
+        response = self.http.get(ARTIFACTS, params={"path": folder})
+        if response.status_code != 200:
+            raise MlflowSourceError(f"cannot list {folder!r}: HTTP {response.status_code}")
+        count = 0
+        for entry in response.json().get("files", []):
+            name = entry["path"].rsplit("/", 1)[-1]
+            if name in {"", ".", ".."}:
+                continue
+            if entry.get("is_dir"):
+                (dest / name).mkdir(parents=True, exist_ok=True)
+                count += self._download_tree(f"{folder}/{name}", dest / name)
+                continue
+            dest.mkdir(parents=True, exist_ok=True)
+            with self.http.stream("GET", f"{ARTIFACTS}/{quote(f'{folder}/{name}')}") as stream:
+                if stream.status_code != 200:
+                    raise MlflowSourceError(
+                        f"cannot download {folder}/{name}: HTTP {stream.status_code}"
+                    )
+                with (dest / name).open("wb") as handle:
+                    for chunk in stream.iter_bytes(CHUNK):
+                        handle.write(chunk)
+            count += 1
+        return count
+
+
+class Importer:
+    def __init__(self, source: MlflowServer, client: Client, summary: Summary) -> None:
+        self.source = source
+        self.client = client
+        self.summary = summary
+
+    def import_model(self, model: dict[str, Any], progress: Progress, task: Any) -> None:
+        name = model["name"]
+        versions = self.source.versions(name)
+        try:
+            validate_model_name(name)
+        except ModelregError as error:
+            self.summary.skip(f"model {name}", error.message)
+            progress.advance(task, len(versions))
+            return
+        tags = self._clean_tags(f"model {name}", model.get("tags", []))
+        self._sync_model(name, model.get("description") or "", tags)
+        mapping = self._imported_versions(name)
+        for version in versions:
+            number = str(version["version"])
+            if number in mapping:
+                self.summary.versions_present += 1
+            else:
+                try:
+                    mapping[number] = self._copy_version(name, version)
+                except (ModelregError, MlflowSourceError, OSError) as error:
+                    self.summary.skip(f"version {name}/{number}", str(error))
+            progress.advance(task)
+        for alias in model.get("aliases", []):
+            self._sync_alias(name, alias["alias"], str(alias["version"]), mapping)
+
+    def _sync_model(self, name: str, description: str, tags: dict[str, str]) -> None:
+        try:
+            current = self.client.get_model(name)
+        except ModelNotFoundError:
+            self.client.create_model(name, description=description, tags=tags)
+            self.summary.models_created += 1
+            return
+        changed = {k: v for k, v in tags.items() if current.tags.get(k) != v}
+        if changed or current.description != description:
+            self.client.update_model(name, description=description, set_tags=changed)
+            self.summary.models_updated += 1
+        else:
+            self.summary.models_unchanged += 1
+
+    def _imported_versions(self, name: str) -> dict[str, int]:
+        """MLflow version number -> modelreg version number, for versions copied before."""
+        return {
+            v.tags[VERSION_TAG]: v.version
+            for v in self.client.list_versions(name)
+            if v.tags.get(SERVER_TAG) == self.source.uri and VERSION_TAG in v.tags
+        }
+
+    def _copy_version(self, name: str, version: dict[str, Any]) -> int:
+        number = str(version["version"])
+        tags = self._clean_tags(f"version {name}/{number}", version.get("tags", []))
+        tags.update(
+            {
+                SERVER_TAG: self.source.uri,
+                VERSION_TAG: number,
+                SOURCE_TAG: version.get("source", ""),
+            }
+        )
+        with tempfile.TemporaryDirectory(prefix="modelreg-import-") as scratch:
+            folder = Path(scratch) / "files"
+            folder.mkdir()
+            count = self.source.download_version(name, number, folder)
+            if count == 0:
+                raise MlflowSourceError("the version has no files")
+            pushed: ModelVersion = self.client.push(
+                name,
+                folder,
+                tags=tags,
+                description=version.get("description") or "",
+                lineage=Lineage(run_id=version.get("run_id") or None),
+            )
+        self.summary.versions_copied += 1
+        self.summary.files += len(pushed.files)
+        self.summary.bytes += pushed.size
+        return pushed.version
+
+    def _sync_alias(self, name: str, alias: str, version: str, mapping: dict[str, int]) -> None:
+        if version not in mapping:
+            self.summary.skip(f"alias {name}@{alias}", f"version {version} was not imported")
+            return
+        try:
+            validate_alias_name(alias)
+            current = self.client.get_model(name).aliases.get(alias)
+            if current == mapping[version]:
+                self.summary.aliases_unchanged += 1
+                return
+            self.client.set_alias(name, alias, mapping[version])
+            self.summary.aliases_set += 1
+        except ModelregError as error:
+            self.summary.skip(f"alias {name}@{alias}", error.message)
+
+    def _clean_tags(self, what: str, entries: list[dict[str, Any]]) -> dict[str, str]:
+        tags: dict[str, str] = {}
+        for entry in entries:
+            key, value = entry.get("key", ""), str(entry.get("value", ""))
+            try:
+                validate_key(key, "tag")
+            except ModelregError as error:
+                self.summary.skip(f"tag {key!r} of {what}", error.message)
+                continue
+            if len(value) > DEFAULT_LIMITS.tag_value_length:
+                reason = f"value longer than {DEFAULT_LIMITS.tag_value_length} characters"
+                self.summary.skip(f"tag {key!r} of {what}", reason)
+                continue
+            tags[key] = value
+        return tags
+
+
+@import_app.command("mlflow")
+def import_mlflow(
+    ctx: typer.Context,
+    source: Annotated[
+        str, typer.Option("--from", help="MLflow tracking URI, e.g. http://127.0.0.1:5000.")
+    ],
+    model: Annotated[
+        list[str] | None, typer.Option(help="Import only this model (repeatable).")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Copy registered models, versions (with their files), tags, descriptions and aliases from
+    an MLflow server. Safe to re-run: what was copied before is not copied again."""
+    summary = Summary()
+    server = MlflowServer(source)
+    try:
+        models = [m for m in server.registered_models() if not model or m["name"] in model]
+        counts = {m["name"]: len(server.versions(m["name"])) for m in models}
+        with (
+            target(ctx).client() as client,
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=errors,
+                disable=not errors.is_terminal,
+            ) as progress,
+        ):
+            task = progress.add_task("importing versions", total=sum(counts.values()))
+            importer = Importer(server, client, summary)
+            for found in models:
+                importer.import_model(found, progress, task)
+    except MlflowSourceError as error:
+        raise InvalidArgumentError(str(error)) from error
+    finally:
+        server.close()
+    _report(summary, json_output)
+    if summary.skipped:
+        raise typer.Exit(1)
+
+
+def _report(summary: Summary, json_output: bool) -> None:
+    if json_output:
+        print_json(summary)
+        return
+    print_table(
+        "MLflow import",
+        ["", "copied", "already there", "updated"],
+        [
+            ("models", summary.models_created, summary.models_unchanged, summary.models_updated),
+            ("versions", summary.versions_copied, summary.versions_present, ""),
+            ("aliases", summary.aliases_set, summary.aliases_unchanged, ""),
+        ],
+    )
+    print(f"{summary.files} files, {summary.bytes} bytes transferred")
+    for item in summary.skipped:
+        print(f"skipped {item['what']}: {item['reason']}")

@@ -1,0 +1,265 @@
+"""MLflow's Model Registry API: ``/api/2.0/mlflow/registered-models/*`` and
+``/api/2.0/mlflow/model-versions/*``, over the same registry as ``/api/v1``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Response
+
+from modelreg.domain.entities import ModelVersion, Page, RegisteredModel
+from modelreg.domain.errors import AliasNotFoundError
+from modelreg.domain.rules import validate_alias_name
+from modelreg.domain.tracking import version_artifact_uri
+from modelreg.server.deps import ActorDep
+from modelreg.server.mlflow import wire
+from modelreg.server.mlflow.deps import API, MlflowDep, MlflowServices
+from modelreg.server.mlflow.errors import MlflowRoute, invalid
+from modelreg.server.mlflow.filters import model_search, version_search
+from modelreg.server.mlflow.messages import Message, MessageDep
+from modelreg.service.pagination import MAX_PAGE_SIZE
+
+router = APIRouter(route_class=MlflowRoute, tags=["mlflow registry"])
+T = TypeVar("T")
+
+MODELS = f"{API}/registered-models"
+VERSIONS = f"{API}/model-versions"
+MODELS_PAGE = (100, 1000)  # MLflow's default and maximum max_results
+VERSIONS_PAGE = (10_000, 200_000)
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+def _versions_out(ms: MlflowServices, versions: Sequence[ModelVersion]) -> list[dict[str, Any]]:
+    extras = ms.stages.extras_of(versions)
+    return [wire.model_version(v, extras[(v.model_name, v.version)]) for v in versions]
+
+
+def _models_out(ms: MlflowServices, models: Sequence[RegisteredModel]) -> list[dict[str, Any]]:
+    latest = ms.stages.latest_versions_of([m.name for m in models])
+    rendered = _versions_out(ms, [v for m in models for v in latest.get(m.name, [])])
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for version in rendered:
+        by_model.setdefault(version["name"], []).append(version)
+    return [wire.registered_model(m, by_model.get(m.name, [])) for m in models]
+
+
+def _version_out(ms: MlflowServices, version: ModelVersion) -> Response:
+    return wire.ok({"model_version": _versions_out(ms, [version])[0]})
+
+
+def _model_out(ms: MlflowServices, model: RegisteredModel) -> Response:
+    return wire.ok({"registered_model": _models_out(ms, [model])[0]})
+
+
+def _collect(
+    search: Callable[[str | None, int], Page[T]], msg: Message, limits: tuple[int, int]
+) -> tuple[list[T], str | None]:
+    """Up to ``max_results`` items from pages of at most ``MAX_PAGE_SIZE``; the token returned
+    resumes exactly after the last item."""
+    default, maximum = limits
+    wanted = msg.integer("max_results", default) or default
+    if not 1 <= wanted <= maximum:
+        raise invalid(
+            f"Invalid value for request parameter max_results. It must be at most {maximum}, "
+            f"but got value {wanted}"
+        )
+    items: list[T] = []
+    cursor = msg.text("page_token") or None
+    while True:
+        page = search(cursor, min(MAX_PAGE_SIZE, wanted - len(items)))
+        items.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None or len(items) >= wanted:
+            return items, cursor
+
+
+# -- registered models --------------------------------------------------------------------------
+
+
+@router.post(f"{MODELS}/create")
+def create_registered_model(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+    model = ms.registry.create_model(
+        msg.required("name"),
+        actor=actor,
+        description=msg.text("description") or "",
+        tags=msg.key_values("tags"),
+    )
+    return _model_out(ms, model)
+
+
+@router.get(f"{MODELS}/get")
+def get_registered_model(msg: MessageDep, ms: MlflowDep) -> Response:
+    return _model_out(ms, ms.registry.get_model(msg.required("name")))
+
+
+@router.post(f"{MODELS}/rename")
+def rename_registered_model(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+    model = ms.registry.rename_model(msg.required("name"), msg.required("new_name"), actor=actor)
+    return _model_out(ms, model)
+
+
+@router.patch(f"{MODELS}/update")
+def update_registered_model(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+    name = msg.required("name")
+    model = ms.registry.update_model(name, actor=actor, description=msg.text("description"))
+    return _model_out(ms, model)
+
+
+@router.delete(f"{MODELS}/delete")
+def delete_registered_model(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+    ms.registry.delete_model(msg.required("name"), actor=actor)
+    return wire.ok()
+
+
+@router.get(f"{MODELS}/search")
+def search_registered_models(msg: MessageDep, ms: MlflowDep) -> Response:
+    query = model_search(msg.text("filter"), msg.strings("order_by"))
+    models, token = _collect(
+        lambda cursor, size: ms.registry.search_models(query, cursor=cursor, limit=size),
+        msg,
+        MODELS_PAGE,
+    )
+    body: dict[str, Any] = {"registered_models": _models_out(ms, models)}
+    if token:
+        body["next_page_token"] = token
+    return wire.ok(body)
+
+
+@router.api_route(f"{MODELS}/get-latest-versions", methods=["POST", "GET"])
+def get_latest_versions(msg: MessageDep, ms: MlflowDep) -> Response:
+    versions = ms.stages.latest_versions(msg.required("name"), msg.strings("stages"))
+    return wire.ok({"model_versions": _versions_out(ms, versions)})
+
+
+@router.post(f"{MODELS}/set-tag")
+def set_registered_model_tag(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+    tag = {msg.required("key"): msg.text("value") or ""}
+    ms.registry.update_model(msg.required("name"), actor=actor, set_tags=tag)
+    return wire.ok()
+
+
+@router.delete(f"{MODELS}/delete-tag")
+def delete_registered_model_tag(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+    ms.registry.update_model(msg.required("name"), actor=actor, delete_tags=[msg.required("key")])
+    return wire.ok()
+
+
+@router.post(f"{MODELS}/alias")
+def set_registered_model_alias(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+    name, alias = msg.required("name"), msg.required("alias")
+    ms.registry.set_alias(name, alias, msg.version(), actor=actor)
+    return wire.ok()
+
+
+@router.delete(f"{MODELS}/alias")
+def delete_registered_model_alias(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+    name, alias = msg.required("name"), msg.required("alias")
+    ms.registry.get_model(name)
+    # As in MLflow, deleting an alias that is not there is not an error.
+    with contextlib.suppress(AliasNotFoundError):
+        ms.registry.delete_alias(name, alias, actor=actor)
+    return wire.ok()
+
+
+@router.get(f"{MODELS}/alias")
+def get_model_version_by_alias(msg: MessageDep, ms: MlflowDep) -> Response:
+    name, alias = msg.required("name"), msg.required("alias")
+    if alias.lower() == "latest":  # a virtual alias: the highest version
+        return _version_out(ms, ms.registry.resolve(f"{name}@latest"))
+    validate_alias_name(alias)
+    try:
+        found = ms.registry.get_alias(name, alias)
+    except AliasNotFoundError as error:
+        raise invalid(f"Registered model alias {alias} not found.") from error
+    return _version_out(ms, ms.registry.get_version(name, found.version))
+
+
+# -- model versions -----------------------------------------------------------------------------
+
+
+@router.post(f"{VERSIONS}/create")
+def create_model_version(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+    version, _ = ms.sources.register(
+        msg.required("name"),
+        msg.required("source"),
+        actor=actor,
+        run_id=msg.text("run_id") or None,
+        logged_model_id=msg.text("model_id") or None,
+        description=msg.text("description") or "",
+        tags=msg.key_values("tags"),
+        run_link=msg.text("run_link") or "",
+    )
+    return _version_out(ms, version)
+
+
+@router.get(f"{VERSIONS}/get")
+def get_model_version(msg: MessageDep, ms: MlflowDep) -> Response:
+    return _version_out(ms, ms.registry.get_version(msg.required("name"), msg.version()))
+
+
+@router.patch(f"{VERSIONS}/update")
+def update_model_version(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+    name, number = msg.required("name"), msg.version()
+    description = msg.text("description")
+    version = ms.registry.update_version(name, number, actor=actor, description=description)
+    if description is not None:
+        ms.stages.mark_updated(name, number)
+    return _version_out(ms, version)
+
+
+@router.post(f"{VERSIONS}/transition-stage")
+def transition_model_version_stage(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+    version = ms.stages.transition(
+        msg.required("name"),
+        msg.version(),
+        msg.required("stage"),
+        archive_existing=msg.flag("archive_existing_versions"),
+        actor=actor,
+    )
+    return _version_out(ms, version)
+
+
+@router.delete(f"{VERSIONS}/delete")
+def delete_model_version(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+    name = msg.required("name")
+    ms.registry.delete_version(name, msg.version(), actor=actor)
+    ms.stages.mark_model_updated(name)
+    return wire.ok()
+
+
+@router.get(f"{VERSIONS}/search")
+def search_model_versions(msg: MessageDep, ms: MlflowDep) -> Response:
+    query = version_search(msg.text("filter"), msg.strings("order_by"))
+    versions, token = _collect(
+        lambda cursor, size: ms.registry.search_versions(query, cursor=cursor, limit=size),
+        msg,
+        VERSIONS_PAGE,
+    )
+    body: dict[str, Any] = {"model_versions": _versions_out(ms, versions)}
+    if token:
+        body["next_page_token"] = token
+    return wire.ok(body)
+
+
+@router.get(f"{VERSIONS}/get-download-uri")
+def get_model_version_download_uri(msg: MessageDep, ms: MlflowDep) -> Response:
+    version = ms.registry.get_version(msg.required("name"), msg.version())
+    return wire.ok({"artifact_uri": version_artifact_uri(version.model_name, version.version)})
+
+
+@router.post(f"{VERSIONS}/set-tag")
+def set_model_version_tag(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+    tag = {msg.required("key"): msg.text("value") or ""}
+    ms.registry.update_version(msg.required("name"), msg.version(), actor=actor, set_tags=tag)
+    return wire.ok()
+
+
+@router.delete(f"{VERSIONS}/delete-tag")
+def delete_model_version_tag(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+    name, number, key = msg.required("name"), msg.version(), msg.required("key")
+    ms.registry.update_version(name, number, actor=actor, delete_tags=[key])
+    return wire.ok()

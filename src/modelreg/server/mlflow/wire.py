@@ -1,0 +1,198 @@
+"""Entities as MLflow's REST API shows them (the JSON form of MLflow's protobuf messages).
+
+Wire details the client depends on: ``version`` is a string, timestamps are epoch milliseconds,
+a registered version is ``READY``, tags are lists of ``{key, value}``, and non-finite metric
+values are the strings ``NaN``/``Infinity``/``-Infinity`` (JSON has no such numbers).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import Response
+
+from modelreg.domain.entities import ModelVersion, RegisteredModel, VersionStatus
+from modelreg.domain.tracking import (
+    ArtifactListing,
+    Experiment,
+    LoggedModel,
+    Metric,
+    Run,
+    RunInfo,
+    VersionExtras,
+    version_artifact_uri,
+)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_STATUS = {
+    VersionStatus.READY: "READY",
+    VersionStatus.PENDING: "PENDING_REGISTRATION",
+    VersionStatus.FAILED: "FAILED_REGISTRATION",
+}
+
+
+def ok(body: Mapping[str, Any] | None = None) -> Response:
+    return Response(json.dumps(body or {}), media_type="application/json")
+
+
+def ms(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def at_ms(value: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=value)
+
+
+def from_ms(value: int | None) -> datetime | None:
+    return None if value is None else at_ms(value)
+
+
+def tags(mapping: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"key": key, "value": value} for key, value in mapping.items()]
+
+
+def number(value: float) -> float | str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def _compact(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if value is not None}
+
+
+# -- registry -----------------------------------------------------------------------------------
+
+
+def model_version(version: ModelVersion, extras: VersionExtras) -> dict[str, Any]:
+    return _compact(
+        {
+            "name": version.model_name,
+            "version": str(version.version),
+            "creation_timestamp": ms(version.created_at),
+            "last_updated_timestamp": ms(extras.updated_at or version.created_at),
+            "user_id": version.created_by,
+            "current_stage": extras.stage.value,
+            "description": version.description,
+            "source": extras.source or version_artifact_uri(version.model_name, version.version),
+            "run_id": version.lineage.run_id or "",
+            "status": _STATUS[version.status],
+            "status_message": "",
+            "tags": tags(version.tags),
+            "run_link": extras.run_link,
+            "aliases": list(version.aliases),
+            "model_id": extras.logged_model_id,
+        }
+    )
+
+
+def registered_model(
+    model: RegisteredModel, latest_versions: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "name": model.name,
+        "creation_timestamp": ms(model.created_at),
+        "last_updated_timestamp": ms(model.updated_at),
+        "user_id": model.owner or "",
+        "description": model.description,
+        "latest_versions": latest_versions,
+        "tags": tags(model.tags),
+        "aliases": [
+            {"alias": alias, "version": str(version)} for alias, version in model.aliases.items()
+        ],
+    }
+
+
+# -- tracking -----------------------------------------------------------------------------------
+
+
+def experiment(found: Experiment) -> dict[str, Any]:
+    return {
+        "experiment_id": found.id,
+        "name": found.name,
+        "artifact_location": found.artifact_location,
+        "lifecycle_stage": found.lifecycle_stage.value,
+        "last_update_time": ms(found.updated_at),
+        "creation_time": ms(found.created_at),
+        "tags": tags(found.tags),
+    }
+
+
+def metric(value: Metric) -> dict[str, Any]:
+    return _compact(
+        {
+            "key": value.key,
+            "value": number(value.value),
+            "timestamp": ms(value.timestamp),
+            "step": value.step,
+            "model_id": value.model_id,
+        }
+    )
+
+
+def run_info(info: RunInfo) -> dict[str, Any]:
+    return _compact(
+        {
+            "run_id": info.id,
+            "run_uuid": info.id,
+            "run_name": info.name,
+            "experiment_id": info.experiment_id,
+            "user_id": info.user_id,
+            "status": info.status.value,
+            "start_time": ms(info.start_time),
+            "end_time": ms(info.end_time),
+            "artifact_uri": info.artifact_uri,
+            "lifecycle_stage": info.lifecycle_stage.value,
+        }
+    )
+
+
+def run(found: Run) -> dict[str, Any]:
+    return {
+        "info": run_info(found.info),
+        "data": {
+            "metrics": [metric(m) for m in found.metrics],
+            "params": tags(found.params),
+            "tags": tags(found.tags),
+        },
+        "inputs": {},
+        "outputs": {
+            "model_outputs": [{"model_id": o.model_id, "step": o.step} for o in found.outputs]
+        },
+    }
+
+
+def logged_model(found: LoggedModel) -> dict[str, Any]:
+    return {
+        "info": _compact(
+            {
+                "model_id": found.id,
+                "experiment_id": found.experiment_id,
+                "name": found.name,
+                "creation_timestamp_ms": ms(found.created_at),
+                "last_updated_timestamp_ms": ms(found.updated_at),
+                "artifact_uri": found.artifact_uri,
+                "status": found.status.value,
+                "status_message": found.status_message,
+                "model_type": found.model_type,
+                "source_run_id": found.source_run_id,
+                "tags": tags(found.tags),
+            }
+        ),
+        "data": {
+            "params": tags(found.params),
+            "metrics": [metric(m) for m in found.metrics],
+        },
+    }
+
+
+def file_info(listing: ArtifactListing) -> dict[str, Any]:
+    return _compact({"path": listing.name, "is_dir": listing.is_dir, "file_size": listing.size})

@@ -1,0 +1,722 @@
+"""``SqlTrackingRepository``: tracking on the transaction's ``Session`` (a mixin of
+``SqlTransaction``). ORM rows never leave this module."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from modelreg.domain.digests import Digest
+from modelreg.domain.entities import ModelVersion
+from modelreg.domain.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from modelreg.domain.tracking import (
+    DEFAULT_EXPERIMENT_ID,
+    DEFAULT_EXPERIMENT_NAME,
+    ArtifactEntry,
+    Condition,
+    Experiment,
+    ExperimentNotFoundError,
+    LifecycleStage,
+    LoggedModel,
+    LoggedModelNotFoundError,
+    LoggedModelStatus,
+    Metric,
+    ModelOutput,
+    Run,
+    RunInfo,
+    RunNotFoundError,
+    RunStatus,
+    Stage,
+    VersionExtras,
+    experiment_artifact_location,
+)
+from modelreg.store.sql.tables import ModelVersionRow, RegisteredModelRow
+from modelreg.store.sql.tracking import (
+    ArtifactRow,
+    ExperimentRow,
+    ExperimentTagRow,
+    LoggedModelParamRow,
+    LoggedModelRow,
+    LoggedModelTagRow,
+    RunMetricRow,
+    RunOutputRow,
+    RunParamRow,
+    RunRow,
+    RunTagRow,
+    VersionExtrasRow,
+)
+
+
+class SqlTrackingRepository:
+    """Tracking on the transaction's ``Session``; a mixin of ``SqlTransaction``."""
+
+    session: Session
+
+    if TYPE_CHECKING:
+
+        def _versions(self, rows: Sequence[tuple[ModelVersionRow, str]]) -> list[ModelVersion]: ...
+
+        def get_version(self, model_name: str, version: int) -> ModelVersion: ...
+
+    # -- experiments -------------------------------------------------------------------------
+
+    def ensure_default_experiment(self, *, now: datetime) -> None:
+        if self.session.get(ExperimentRow, int(DEFAULT_EXPERIMENT_ID)) is not None:
+            return
+        row = ExperimentRow(
+            id=int(DEFAULT_EXPERIMENT_ID),
+            name=DEFAULT_EXPERIMENT_NAME,
+            artifact_location=experiment_artifact_location(DEFAULT_EXPERIMENT_ID),
+            lifecycle_stage=LifecycleStage.ACTIVE,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError:
+            pass  # created concurrently
+
+    def create_experiment(
+        self, name: str, *, artifact_location: str | None, tags: Mapping[str, str], now: datetime
+    ) -> Experiment:
+        if self.session.scalar(select(ExperimentRow.id).where(ExperimentRow.name == name)):
+            raise AlreadyExistsError(f"experiment {name!r} already exists", experiment=name)
+        row = ExperimentRow(
+            name=name,
+            artifact_location=artifact_location or "",
+            lifecycle_stage=LifecycleStage.ACTIVE,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError as error:
+            raise AlreadyExistsError(
+                f"experiment {name!r} already exists", experiment=name
+            ) from error
+        if not artifact_location:
+            row.artifact_location = experiment_artifact_location(str(row.id))
+        self.session.add_all(
+            ExperimentTagRow(experiment_id=row.id, key=k, value=v) for k, v in tags.items()
+        )
+        self.session.flush()
+        return self._experiments([row])[0]
+
+    def _experiment_row(self, experiment_id: str) -> ExperimentRow:
+        row = None
+        if experiment_id.isdigit() and len(experiment_id) < 10:
+            row = self.session.get(ExperimentRow, int(experiment_id))
+        if row is None:
+            raise ExperimentNotFoundError(
+                f"experiment {experiment_id!r} does not exist", experiment=experiment_id
+            )
+        return row
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self._experiments([self._experiment_row(experiment_id)])[0]
+
+    def get_experiment_by_name(self, name: str) -> Experiment:
+        row = self.session.scalars(
+            select(ExperimentRow).where(ExperimentRow.name == name)
+        ).one_or_none()
+        if row is None:
+            raise ExperimentNotFoundError(f"experiment {name!r} does not exist", experiment=name)
+        return self._experiments([row])[0]
+
+    def update_experiment(
+        self,
+        experiment_id: str,
+        *,
+        now: datetime,
+        name: str | None = None,
+        lifecycle_stage: LifecycleStage | None = None,
+        set_tags: Mapping[str, str] | None = None,
+        delete_tags: Sequence[str] = (),
+    ) -> Experiment:
+        row = self._experiment_row(experiment_id)
+        if name is not None and name != row.name:
+            taken = select(ExperimentRow.id).where(ExperimentRow.name == name)
+            if self.session.scalar(taken) is not None:
+                raise AlreadyExistsError(f"experiment {name!r} already exists", experiment=name)
+            row.name = name
+        if lifecycle_stage is not None:
+            row.lifecycle_stage = lifecycle_stage
+        if delete_tags:
+            self.session.execute(
+                delete(ExperimentTagRow).where(
+                    ExperimentTagRow.experiment_id == row.id,
+                    ExperimentTagRow.key.in_(list(delete_tags)),
+                )
+            )
+        for key, value in (set_tags or {}).items():
+            self.session.merge(ExperimentTagRow(experiment_id=row.id, key=key, value=value))
+        row.updated_at = now
+        self.session.flush()
+        return self._experiments([row])[0]
+
+    def search_experiments(
+        self, *, stages: Sequence[LifecycleStage], name: str | None, offset: int, limit: int
+    ) -> list[Experiment]:
+        statement = select(ExperimentRow).where(ExperimentRow.lifecycle_stage.in_(list(stages)))
+        if name is not None:
+            statement = statement.where(ExperimentRow.name == name)
+        statement = statement.order_by(ExperimentRow.created_at.desc(), ExperimentRow.id.desc())
+        rows = list(self.session.scalars(statement.offset(offset).limit(limit)))
+        return self._experiments(rows)
+
+    def _experiments(self, rows: Sequence[ExperimentRow]) -> list[Experiment]:
+        ids = [row.id for row in rows]
+        tags: dict[int, dict[str, str]] = defaultdict(dict)
+        if ids:
+            for tag in self.session.scalars(
+                select(ExperimentTagRow).where(ExperimentTagRow.experiment_id.in_(ids))
+            ):
+                tags[tag.experiment_id][tag.key] = tag.value
+        return [
+            Experiment(
+                id=str(row.id),
+                name=row.name,
+                artifact_location=row.artifact_location,
+                lifecycle_stage=row.lifecycle_stage,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+                tags=dict(sorted(tags[row.id].items())),
+            )
+            for row in rows
+        ]
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def create_run(self, info: RunInfo, *, tags: Mapping[str, str]) -> Run:
+        experiment = self._experiment_row(info.experiment_id)
+        self.session.add(
+            RunRow(
+                id=info.id,
+                experiment_id=experiment.id,
+                name=info.name,
+                user_id=info.user_id,
+                status=info.status,
+                start_time=info.start_time,
+                end_time=info.end_time,
+                lifecycle_stage=info.lifecycle_stage,
+                artifact_uri=info.artifact_uri,
+            )
+        )
+        self.session.flush()
+        self.session.add_all(RunTagRow(run_id=info.id, key=k, value=v) for k, v in tags.items())
+        self.session.flush()
+        return self.get_run(info.id)
+
+    def _run_row(self, run_id: str) -> RunRow:
+        row = self.session.get(RunRow, run_id) if len(run_id) <= 32 else None
+        if row is None:
+            raise RunNotFoundError(f"run {run_id!r} does not exist", run=run_id)
+        return row
+
+    def get_run(self, run_id: str) -> Run:
+        row = self._run_row(run_id)
+        params = dict(
+            self.session.execute(
+                select(RunParamRow.key, RunParamRow.value)
+                .where(RunParamRow.run_id == run_id)
+                .order_by(RunParamRow.key)
+            ).all()
+        )
+        tags = dict(
+            self.session.execute(
+                select(RunTagRow.key, RunTagRow.value)
+                .where(RunTagRow.run_id == run_id)
+                .order_by(RunTagRow.key)
+            ).all()
+        )
+        outputs = tuple(
+            ModelOutput(model_id, step)
+            for model_id, step in self.session.execute(
+                select(RunOutputRow.model_id, RunOutputRow.step)
+                .where(RunOutputRow.run_id == run_id)
+                .order_by(RunOutputRow.step, RunOutputRow.model_id)
+            )
+        )
+        return Run(
+            info=_run_info(row),
+            params=params,
+            tags=tags,
+            metrics=tuple(_latest_metrics(self._metric_rows(RunMetricRow.run_id == run_id))),
+            outputs=outputs,
+        )
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | None = None,
+        end_time: datetime | None = None,
+        name: str | None = None,
+        lifecycle_stage: LifecycleStage | None = None,
+    ) -> RunInfo:
+        row = self._run_row(run_id)
+        if status is not None:
+            row.status = status
+        if end_time is not None:
+            row.end_time = end_time
+        if name is not None:
+            row.name = name
+            self.session.merge(RunTagRow(run_id=run_id, key="mlflow.runName", value=name))
+        if lifecycle_stage is not None:
+            row.lifecycle_stage = lifecycle_stage
+        self.session.flush()
+        return _run_info(row)
+
+    def log_run_data(
+        self,
+        run_id: str,
+        *,
+        params: Mapping[str, str],
+        tags: Mapping[str, str],
+        metrics: Sequence[Metric],
+    ) -> None:
+        self._run_row(run_id)
+        existing = set(
+            self.session.scalars(
+                select(RunParamRow.key).where(
+                    RunParamRow.run_id == run_id, RunParamRow.key.in_(list(params))
+                )
+            )
+        )
+        self.session.add_all(
+            RunParamRow(run_id=run_id, key=k, value=v)
+            for k, v in params.items()
+            if k not in existing
+        )
+        for key, value in tags.items():
+            self.session.merge(RunTagRow(run_id=run_id, key=key, value=value))
+        self.session.add_all(
+            RunMetricRow(
+                run_id=run_id,
+                key=m.key,
+                value=None if math.isnan(m.value) else m.value,
+                timestamp=m.timestamp,
+                step=m.step,
+                model_id=m.model_id,
+            )
+            for m in metrics
+        )
+        self.session.flush()
+
+    def delete_run_tag(self, run_id: str, key: str) -> None:
+        self._run_row(run_id)
+        deleted = self.session.execute(
+            delete(RunTagRow).where(RunTagRow.run_id == run_id, RunTagRow.key == key)
+        )
+        if getattr(deleted, "rowcount", 1) == 0:
+            raise NotFoundError(f"run {run_id!r} has no tag {key!r}", run=run_id, key=key)
+
+    def metric_history(self, run_id: str, key: str) -> list[Metric]:
+        self._run_row(run_id)
+        return self._metric_rows(RunMetricRow.run_id == run_id, RunMetricRow.key == key)
+
+    def _metric_rows(self, *conditions: ColumnElement[bool]) -> list[Metric]:
+        rows = self.session.scalars(
+            select(RunMetricRow)
+            .where(*conditions)
+            .order_by(RunMetricRow.key, RunMetricRow.step, RunMetricRow.timestamp, RunMetricRow.id)
+        )
+        return [
+            Metric(
+                key=row.key,
+                value=math.nan if row.value is None else row.value,
+                timestamp=row.timestamp,
+                step=row.step,
+                model_id=row.model_id,
+            )
+            for row in rows
+        ]
+
+    def add_run_outputs(self, run_id: str, outputs: Sequence[ModelOutput]) -> None:
+        self._run_row(run_id)
+        for output in outputs:
+            self.session.merge(
+                RunOutputRow(run_id=run_id, model_id=output.model_id, step=output.step)
+            )
+        self.session.flush()
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        stages: Sequence[LifecycleStage],
+        offset: int,
+        limit: int,
+    ) -> list[Run]:
+        ids = [int(e) for e in experiment_ids if e.isdigit() and len(e) < 10]
+        run_ids = self.session.scalars(
+            select(RunRow.id)
+            .where(RunRow.experiment_id.in_(ids), RunRow.lifecycle_stage.in_(list(stages)))
+            .order_by(RunRow.start_time.desc(), RunRow.id)
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        return [self.get_run(run_id) for run_id in run_ids]
+
+    # -- logged models -----------------------------------------------------------------------
+
+    def create_logged_model(self, model: LoggedModel) -> LoggedModel:
+        experiment = self._experiment_row(model.experiment_id)
+        self.session.add(
+            LoggedModelRow(
+                id=model.id,
+                experiment_id=experiment.id,
+                name=model.name,
+                model_type=model.model_type,
+                source_run_id=model.source_run_id,
+                status=model.status,
+                status_message=model.status_message,
+                artifact_uri=model.artifact_uri,
+                lifecycle_stage=model.lifecycle_stage,
+                created_at=model.created_at,
+                updated_at=model.updated_at,
+            )
+        )
+        self.session.flush()
+        self.session.add_all(
+            LoggedModelTagRow(model_id=model.id, key=k, value=v) for k, v in model.tags.items()
+        )
+        self.session.add_all(
+            LoggedModelParamRow(model_id=model.id, key=k, value=v) for k, v in model.params.items()
+        )
+        self.session.flush()
+        return self.get_logged_model(model.id)
+
+    def _logged_model_row(self, model_id: str) -> LoggedModelRow:
+        row = self.session.get(LoggedModelRow, model_id) if len(model_id) <= 64 else None
+        if row is None:
+            raise LoggedModelNotFoundError(
+                f"logged model {model_id!r} does not exist", model_id=model_id
+            )
+        return row
+
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        return self._logged_models([self._logged_model_row(model_id)])[0]
+
+    def update_logged_model(
+        self,
+        model_id: str,
+        *,
+        now: datetime,
+        status: LoggedModelStatus | None = None,
+        lifecycle_stage: LifecycleStage | None = None,
+        set_tags: Mapping[str, str] | None = None,
+        delete_tags: Sequence[str] = (),
+        params: Mapping[str, str] | None = None,
+    ) -> LoggedModel:
+        row = self._logged_model_row(model_id)
+        if status is not None:
+            row.status = status
+        if lifecycle_stage is not None:
+            row.lifecycle_stage = lifecycle_stage
+        if delete_tags:
+            self.session.execute(
+                delete(LoggedModelTagRow).where(
+                    LoggedModelTagRow.model_id == model_id,
+                    LoggedModelTagRow.key.in_(list(delete_tags)),
+                )
+            )
+        for key, value in (set_tags or {}).items():
+            self.session.merge(LoggedModelTagRow(model_id=model_id, key=key, value=value))
+        for key, value in (params or {}).items():
+            self.session.merge(LoggedModelParamRow(model_id=model_id, key=key, value=value))
+        row.updated_at = now
+        self.session.flush()
+        return self._logged_models([row])[0]
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        conditions: Sequence[Condition],
+        *,
+        offset: int,
+        limit: int,
+    ) -> list[LoggedModel]:
+        ids = [int(e) for e in experiment_ids if e.isdigit() and len(e) < 10]
+        statement = select(LoggedModelRow).where(
+            LoggedModelRow.experiment_id.in_(ids),
+            LoggedModelRow.lifecycle_stage == LifecycleStage.ACTIVE,
+        )
+        for condition in conditions:
+            statement = statement.where(_logged_model_condition(condition))
+        statement = statement.order_by(LoggedModelRow.created_at.desc(), LoggedModelRow.id)
+        rows = list(self.session.scalars(statement.offset(offset).limit(limit)))
+        return self._logged_models(rows)
+
+    def _logged_models(self, rows: Sequence[LoggedModelRow]) -> list[LoggedModel]:
+        ids = [row.id for row in rows]
+        tags: dict[str, dict[str, str]] = defaultdict(dict)
+        params: dict[str, dict[str, str]] = defaultdict(dict)
+        metrics: dict[str, list[Metric]] = defaultdict(list)
+        if ids:
+            for tag in self.session.scalars(
+                select(LoggedModelTagRow)
+                .where(LoggedModelTagRow.model_id.in_(ids))
+                .order_by(LoggedModelTagRow.key)
+            ):
+                tags[tag.model_id][tag.key] = tag.value
+            for param in self.session.scalars(
+                select(LoggedModelParamRow)
+                .where(LoggedModelParamRow.model_id.in_(ids))
+                .order_by(LoggedModelParamRow.key)
+            ):
+                params[param.model_id][param.key] = param.value
+            for metric in self._metric_rows(RunMetricRow.model_id.in_(ids)):
+                metrics[metric.model_id or ""].append(metric)
+        return [
+            LoggedModel(
+                id=row.id,
+                experiment_id=str(row.experiment_id),
+                name=row.name,
+                model_type=row.model_type,
+                source_run_id=row.source_run_id,
+                status=row.status,
+                status_message=row.status_message,
+                artifact_uri=row.artifact_uri,
+                lifecycle_stage=row.lifecycle_stage,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+                tags=tags[row.id],
+                params=params[row.id],
+                metrics=tuple(_latest_metrics(metrics[row.id])),
+            )
+            for row in rows
+        ]
+
+    # -- artifacts ---------------------------------------------------------------------------
+
+    def put_artifact(self, path: str, *, size: int, digest: Digest, now: datetime) -> None:
+        self.session.merge(ArtifactRow(path=path, size=size, digest=str(digest), updated_at=now))
+        self.session.flush()
+
+    def get_artifact(self, path: str) -> ArtifactEntry | None:
+        row = self.session.get(ArtifactRow, path)
+        return None if row is None else _artifact(row)
+
+    def artifacts_under(self, folder: str) -> list[ArtifactEntry]:
+        statement = select(ArtifactRow).order_by(ArtifactRow.path)
+        if folder:
+            statement = statement.where(_below(folder))
+        return [_artifact(row) for row in self.session.scalars(statement)]
+
+    def artifact_clash(self, path: str) -> str | None:
+        parts = path.split("/")
+        parents = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        return self.session.scalars(
+            select(ArtifactRow.path).where(or_(ArtifactRow.path.in_(parents), _below(path)))
+        ).first()
+
+    def delete_artifacts(self, path: str) -> int:
+        result = self.session.execute(
+            delete(ArtifactRow).where(or_(ArtifactRow.path == path, _below(path)))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def referenced_artifact_digests(self) -> list[str]:
+        return list(self.session.scalars(select(ArtifactRow.digest).distinct()))
+
+    # -- MLflow fields of versions -----------------------------------------------------------
+
+    def get_version_extras(
+        self, keys: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], VersionExtras]:
+        if not keys:
+            return {}
+        wanted = set(keys)
+        rows = self.session.execute(
+            select(RegisteredModelRow.name, ModelVersionRow.version, VersionExtrasRow)
+            .join(ModelVersionRow, ModelVersionRow.model_id == RegisteredModelRow.id)
+            .join(VersionExtrasRow, VersionExtrasRow.version_id == ModelVersionRow.id)
+            .where(
+                RegisteredModelRow.name.in_({name for name, _ in wanted}),
+                ModelVersionRow.version.in_({version for _, version in wanted}),
+            )
+        ).tuples()
+        return {
+            (name, version): _extras(row)
+            for name, version, row in rows
+            if (name, version) in wanted
+        }
+
+    def set_version_extras(
+        self,
+        model_name: str,
+        version: int,
+        *,
+        now: datetime,
+        stage: Stage | None = None,
+        source: str | None = None,
+        run_link: str | None = None,
+        logged_model_id: str | None = None,
+    ) -> VersionExtras:
+        version_id = self._version_id(model_name, version)
+        row = self.session.get(VersionExtrasRow, version_id)
+        if row is None:
+            row = VersionExtrasRow(
+                version_id=version_id, stage=Stage.NONE, run_link="", updated_at=now
+            )
+            self.session.add(row)
+        if stage is not None:
+            row.stage = stage
+        if source is not None:
+            row.source = source
+        if run_link is not None:
+            row.run_link = run_link
+        if logged_model_id is not None:
+            row.logged_model_id = logged_model_id
+        row.updated_at = now
+        self.session.flush()
+        return _extras(row)
+
+    def _version_id(self, model_name: str, version: int) -> int:
+        found = self.session.scalar(
+            select(ModelVersionRow.id)
+            .join(RegisteredModelRow, RegisteredModelRow.id == ModelVersionRow.model_id)
+            .where(RegisteredModelRow.name == model_name, ModelVersionRow.version == version)
+        )
+        if found is None:
+            # Let the registry's own lookup raise its precise not-found error.
+            self.get_version(model_name, version)
+            raise InvalidArgumentError(f"version {version} of {model_name!r} vanished")
+        return int(found)
+
+    def archive_stage(
+        self, model_name: str, stage: Stage, *, keep: int, now: datetime
+    ) -> list[int]:
+        rows = self.session.execute(
+            select(ModelVersionRow.version, VersionExtrasRow)
+            .join(RegisteredModelRow, RegisteredModelRow.id == ModelVersionRow.model_id)
+            .join(VersionExtrasRow, VersionExtrasRow.version_id == ModelVersionRow.id)
+            .where(
+                RegisteredModelRow.name == model_name,
+                ModelVersionRow.version != keep,
+                VersionExtrasRow.stage == stage,
+            )
+        ).tuples()
+        archived = []
+        for version, row in rows:
+            row.stage = Stage.ARCHIVED
+            row.updated_at = now
+            archived.append(version)
+        self.session.flush()
+        return sorted(archived)
+
+    def latest_versions_by_stage(self, model_names: Sequence[str]) -> dict[str, list[ModelVersion]]:
+        if not model_names:
+            return {}
+        stage = func.coalesce(VersionExtrasRow.stage, Stage.NONE.value)
+        latest = (
+            select(ModelVersionRow.model_id, func.max(ModelVersionRow.version).label("version"))
+            .join(RegisteredModelRow, RegisteredModelRow.id == ModelVersionRow.model_id)
+            .outerjoin(VersionExtrasRow, VersionExtrasRow.version_id == ModelVersionRow.id)
+            .where(RegisteredModelRow.name.in_(list(model_names)))
+            .group_by(ModelVersionRow.model_id, stage)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(ModelVersionRow, RegisteredModelRow.name)
+            .join(RegisteredModelRow, RegisteredModelRow.id == ModelVersionRow.model_id)
+            .join(
+                latest,
+                (latest.c.model_id == ModelVersionRow.model_id)
+                & (latest.c.version == ModelVersionRow.version),
+            )
+            .order_by(ModelVersionRow.version.desc())
+        ).tuples()
+        found: dict[str, list[ModelVersion]] = defaultdict(list)
+        for version in self._versions(list(rows)):
+            found[version.model_name].append(version)
+        return dict(found)
+
+    def touch_model(self, model_name: str, *, now: datetime) -> None:
+        self.session.execute(
+            update(RegisteredModelRow)
+            .where(RegisteredModelRow.name == model_name)
+            .values(updated_at=now)
+        )
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def _run_info(row: RunRow) -> RunInfo:
+    return RunInfo(
+        id=row.id,
+        experiment_id=str(row.experiment_id),
+        name=row.name,
+        user_id=row.user_id,
+        status=row.status,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        lifecycle_stage=row.lifecycle_stage,
+        artifact_uri=row.artifact_uri,
+    )
+
+
+def _latest_metrics(metrics: Sequence[Metric]) -> list[Metric]:
+    """The value with the highest (step, timestamp) per key; ``metrics`` is sorted that way."""
+    latest: dict[str, Metric] = {}
+    for metric in metrics:
+        latest[metric.key] = metric
+    return list(latest.values())
+
+
+def _artifact(row: ArtifactRow) -> ArtifactEntry:
+    return ArtifactEntry(row.path, row.size, Digest.parse(row.digest), row.updated_at)
+
+
+def _extras(row: VersionExtrasRow) -> VersionExtras:
+    return VersionExtras(
+        stage=row.stage,
+        source=row.source,
+        run_link=row.run_link,
+        logged_model_id=row.logged_model_id,
+        updated_at=row.updated_at,
+    )
+
+
+def _below(folder: str) -> ColumnElement[bool]:
+    """``path`` is inside ``folder`` (LIKE with the folder's wildcards escaped)."""
+    escaped = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return ArtifactRow.path.like(f"{escaped}/%", escape="\\")
+
+
+_LOGGED_MODEL_COLUMNS: dict[str, Any] = {
+    "name": LoggedModelRow.name,
+    "model_id": LoggedModelRow.id,
+    "source_run_id": LoggedModelRow.source_run_id,
+    "model_type": LoggedModelRow.model_type,
+    "status": LoggedModelRow.status,
+}
+
+
+def _logged_model_condition(condition: Condition) -> ColumnElement[bool]:
+    column = _LOGGED_MODEL_COLUMNS[condition.field]
+    value = condition.value
+    if condition.field == "status":
+        value = (
+            tuple(LoggedModelStatus(v) for v in value)
+            if isinstance(value, tuple)
+            else LoggedModelStatus(value)
+        )
+    if condition.op == "IN":
+        return column.in_(list(value))  # type: ignore[no-any-return]
+    if condition.op == "!=":
+        return column != value  # type: ignore[no-any-return]
+    return column == value  # type: ignore[no-any-return]

@@ -1,0 +1,210 @@
+"""``modelreg import mlflow --from URI`` against a real ``mlflow server`` (SQLite backend,
+``--serve-artifacts``) started by the test on 127.0.0.1: models, versions, tags, descriptions,
+aliases and files arrive, and a second run copies nothing."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytest.importorskip("mlflow")
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import mlflow.pyfunc
+    import numpy as np
+    from mlflow import MlflowClient
+    from mlflow.utils.request_utils import _cached_get_request_session
+
+from modelreg import Client
+from tests.e2e.conftest import clean_env, free_port, run_cli
+
+pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
+
+# A cold `mlflow server` imports a lot before it answers; on a busy machine that takes a while.
+MLFLOW_STARTUP_TIMEOUT = 240.0
+MLFLOW_ENV = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    # The registry under test does not need MLflow's background job workers.
+    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+}
+
+
+@pytest.fixture(scope="module")
+def mlflow_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("mlflow-server")
+    port = free_port()
+    log = (root / "server.log").open("wb")
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{root / 'mlflow.db'}",
+        "--artifacts-destination",
+        str(root / "artifacts"),
+        "--serve-artifacts",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+    # Its own session, so the server and the worker it forks are stopped together.
+    process = subprocess.Popen(
+        command,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=clean_env(**MLFLOW_ENV),
+        cwd=root,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + MLFLOW_STARTUP_TIMEOUT
+        while True:
+            assert process.poll() is None, (root / "server.log").read_text()[-3000:]
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "mlflow server did not start in time"
+            time.sleep(0.25)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        log.close()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _cached_get_request_session.cache_clear()
+            gc.collect()
+
+
+def _log_files(client: MlflowClient, run_id: str, folder: Path, files: dict[str, bytes]) -> None:
+    for relative, content in files.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    client.log_artifacts(run_id, str(folder), "model")
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+
+    class Doubler(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+        def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+            return model_input * 2
+
+
+def test_import_copies_the_registry_and_is_idempotent(
+    mlflow_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    for key, value in MLFLOW_ENV.items():
+        monkeypatch.setenv(key, value)
+    source = MlflowClient(tracking_uri=mlflow_url, registry_uri=mlflow_url)
+    run = source.create_run(source.create_experiment("import"))
+    run_id = run.info.run_id
+    _log_files(
+        source,
+        run_id,
+        tmp_path / "v",
+        {"weights.bin": b"\x00\x01" * 5000, "config/params.json": b'{"depth": 3}'},
+    )
+    source.create_registered_model("fraud", {"team": "risk"}, "detects fraud")
+    for number in range(3):
+        source.create_model_version(
+            "fraud",
+            f"runs:/{run_id}/model",
+            run_id,
+            tags={"round": str(number)},
+            description=f"round {number}",
+        )
+    source.delete_model_version("fraud", "2")  # numbers now have a gap: 1, 3
+    source.set_registered_model_alias("fraud", "champion", "3")
+    source.set_registered_model_alias("fraud", "previous", "1")
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_url)
+    mlflow.set_tracking_uri(mlflow_url)
+    with mlflow.start_run(run_id=run_id):
+        logged = mlflow.pyfunc.log_model(
+            name="doubler", python_model=Doubler(), pip_requirements=["mlflow"]
+        )
+    mlflow.register_model(logged.model_uri, "doubler")
+
+    home = tmp_path / "registry"
+    env = clean_env(MODELREG_CACHE=str(tmp_path / "cache"), MODELREG_USER="importer")
+    first = run_cli("--home", home, "import", "mlflow", "--from", mlflow_url, "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert summary["models_created"] == 2
+    assert summary["versions_copied"] == 3
+    assert summary["aliases_set"] == 2
+    assert summary["skipped"] == []
+    assert summary["bytes"] > 10_000
+
+    with Client.local(home, cache_dir=tmp_path / "cache") as registry:
+        fraud = registry.get_model("fraud")
+        assert (fraud.description, dict(fraud.tags)) == ("detects fraud", {"team": "risk"})
+        versions = {v.tags["mlflow.import.version"]: v for v in registry.list_versions("fraud")}
+        assert sorted(versions) == ["1", "3"]
+        assert versions["3"].description == "round 2"
+        assert versions["3"].tags["round"] == "2"
+        assert versions["3"].lineage.run_id == run_id
+        assert fraud.aliases == {
+            "champion": versions["3"].version,
+            "previous": versions["1"].version,
+        }
+        pulled = registry.pull("fraud@champion", tmp_path / "pulled")
+        assert (pulled / "weights.bin").read_bytes() == b"\x00\x01" * 5000
+        assert (pulled / "config" / "params.json").read_bytes() == b'{"depth": 3}'
+        doubler = registry.pull("doubler/1", tmp_path / "doubler")
+        assert (doubler / "MLmodel").is_file()
+    model = mlflow.pyfunc.load_model(str(doubler))
+    assert list(model.predict(np.array([21]))) == [42]
+
+    second = run_cli("--home", home, "import", "mlflow", "--from", mlflow_url, "--json", env=env)
+    assert second.returncode == 0, second.stderr
+    again = json.loads(second.stdout)
+    assert (again["versions_copied"], again["versions_present"]) == (0, 3)
+    assert (again["models_created"], again["models_unchanged"]) == (0, 2)
+    assert (again["aliases_set"], again["aliases_unchanged"]) == (0, 2)
+    assert again["bytes"] == 0
+
+    source.create_model_version("fraud", f"runs:/{run_id}/model", run_id)
+    source.set_registered_model_alias("fraud", "champion", "4")
+    third = run_cli("--home", home, "import", "mlflow", "--from", mlflow_url, "--json", env=env)
+    assert third.returncode == 0, third.stderr
+    latest = json.loads(third.stdout)
+    assert (latest["versions_copied"], latest["versions_present"], latest["aliases_set"]) == (
+        1,
+        3,
+        1,
+    )
+    with Client.local(home, cache_dir=tmp_path / "cache") as registry:
+        newest = registry.resolve("fraud@champion")
+        assert newest.tags["mlflow.import.version"] == "4"
+
+
+def test_import_reports_an_unreachable_server(tmp_path: Path):
+    result = run_cli(
+        "--home", tmp_path / "r", "import", "mlflow", "--from", f"http://127.0.0.1:{free_port()}"
+    )
+    assert result.returncode == 1
+    assert "cannot reach MLflow" in result.stderr
