@@ -195,3 +195,15 @@ def test_model_card_requirement_refuses_promotion_without_a_card(alice: Client):
     alice.set_policy({"aliases": {"staging": {"model_card": True}}}, model="fraud")
     with pytest.raises(PolicyViolationError, match="model_card"):
         alice.request_promotion("fraud", "staging", 1, "needs a card")
+
+
+def test_a_model_card_satisfies_the_card_requirement(services: Services, model_dir: Path):
+    alice = Client(transport=EmbeddedTransport(services, user="alice"))
+    alice.push("fraud", model_dir)
+    alice.set_policy({"aliases": {"staging": {"model_card": True}}})
+    with pytest.raises(PolicyViolationError, match="the version has no model card"):
+        alice.request_promotion("fraud", "staging", 1, "needs a card")
+    services.evaluations.set_card("fraud", 1, "# Fraud model\n\nWhat it is for.\n", actor="alice")
+    assert alice.check_policy("fraud/1", alias="staging").passed
+    done = alice.request_promotion("fraud", "staging", 1, "card written")
+    assert done.status is PromotionStatus.APPROVED

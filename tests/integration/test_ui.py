@@ -177,6 +177,12 @@ def test_catalog_pages_forward_and_back(http, services):
     assert 'href="/models/m-00"' in http.get(link(second, "prev")).text
 
 
+def test_a_broken_page_link_is_refused_in_words(http):
+    response = http.get("/", params={"cursor": "garbage"})
+    assert response.status_code == 400
+    assert "Refused:</strong> invalid page cursor" in response.text
+
+
 def test_empty_registry_explains_how_to_start(http):
     response = http.get("/")
     assert response.status_code == 200
@@ -298,6 +304,10 @@ def test_unknown_model_and_version_are_html_404s(http):
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert "does not exist" in unescape(response.text)
+    assert http.get("/models/nope/versions/1").status_code == 404
+    not_a_number = http.get("/models/nope/versions/one")
+    assert not_a_number.status_code == 404
+    assert "there is no page at /models/nope/versions/one" in not_a_number.text
 
 
 def test_markdown_is_rendered_and_raw_html_is_escaped(http, services):

@@ -1,5 +1,7 @@
 """``error_for_code`` rebuilds every error class from its stable code, as the SDK does."""
 
+import gc
+
 import pytest
 
 from modelreg.domain import errors
@@ -84,3 +86,18 @@ def test_every_domain_code_has_an_http_status():
 
     for cls in [ModelregError, *DOMAIN_ERRORS]:
         assert cls.code in STATUS_BY_CODE, cls.code
+
+
+def test_error_for_code_ignores_subclasses_defined_outside_the_domain():
+    """A front end may subclass a domain error (keeping its code); the SDK must still rebuild
+    the domain class, whatever else happens to be imported in the process."""
+
+    class FrontEndDenied(errors.PermissionDeniedError):
+        pass
+
+    try:
+        rebuilt = error_for_code("PERMISSION_DENIED", "no")
+        assert type(rebuilt) is errors.PermissionDeniedError
+    finally:
+        del FrontEndDenied
+        gc.collect()

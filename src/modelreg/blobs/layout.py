@@ -38,7 +38,7 @@ def blob_key(digest: Digest) -> str:
 
 def upload_key(upload_id: str) -> str:
     """Key of the data of upload ``upload_id``: ``uploads/<upload-id>/data``."""
-    if not _UPLOAD_ID.match(upload_id):
+    if not _UPLOAD_ID.fullmatch(upload_id):
         raise InvalidArgumentError(
             f"invalid upload id {upload_id[:80]!r}: expected 1-128 letters, digits, '_' or '-'",
             field="upload_id",
@@ -63,7 +63,7 @@ def parse_blob_key(key: str) -> Digest | None:
 def parse_upload_key(key: str) -> str | None:
     """The upload id of a key inside ``uploads/<upload-id>/``, or None for any other key."""
     parts = key.split("/")
-    if len(parts) < 3 or f"{parts[0]}/" != UPLOADS_PREFIX or not _UPLOAD_ID.match(parts[1]):
+    if len(parts) < 3 or f"{parts[0]}/" != UPLOADS_PREFIX or not _UPLOAD_ID.fullmatch(parts[1]):
         return None
     if any(not part for part in parts[2:]):
         return None

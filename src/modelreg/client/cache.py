@@ -76,6 +76,9 @@ class BlobCache:
         os.replace(partial, final)
         return final
 
+    def evict(self, digest: Digest) -> None:
+        self.path(digest).unlink(missing_ok=True)
+
     def entries(self) -> Iterator[CachedBlob]:
         base = self.root / "blobs"
         if not base.exists():

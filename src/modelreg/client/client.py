@@ -29,9 +29,10 @@ from modelreg.domain.entities import (
     RegisteredModel,
     VersionDraft,
 )
+from modelreg.domain.errors import DigestMismatchError
 from modelreg.domain.governance import PolicyRevision, PromotionRequest, PromotionStatus
 from modelreg.domain.policy import PolicyReport
-from modelreg.domain.rules import param_text
+from modelreg.domain.rules import param_text, validate_draft
 from modelreg.domain.webhooks import WebhookDelivery, WebhookSubscription
 from modelreg.hashing import digest_file
 
@@ -348,6 +349,9 @@ class Client(RecordsClient):
             description=description,
             lineage=lineage or Lineage(),
         )
+        # Checked here too, so bad metadata fails the same way embedded and over HTTP (JSON
+        # cannot even carry a NaN) and before any file is hashed on the server's side.
+        validate_draft(draft)
         session = self.transport.start_upload(name, draft)
         try:
             for digest in session.missing:
@@ -373,18 +377,25 @@ class Client(RecordsClient):
         for entry in version.files:
             target = safe_target(root, entry.path)
             if self.transport.remote:
-                cached = self.cache.fetch(
-                    entry.digest,
-                    entry.size,
-                    functools.partial(self.transport.read_blob, entry.digest),
-                    progress=progress,
-                )
-                write_verified(read_file(cached), target, entry.digest)
+                self._pull_through_cache(entry, target, progress)
             else:
                 write_verified(
                     self.transport.read_blob(entry.digest), target, entry.digest, progress=progress
                 )
         return root
+
+    def _pull_through_cache(
+        self, entry: FileEntry, target: Path, progress: Progress | None
+    ) -> None:
+        read = functools.partial(self.transport.read_blob, entry.digest)
+        cached = self.cache.fetch(entry.digest, entry.size, read, progress=progress)
+        try:
+            write_verified(read_file(cached), target, entry.digest)
+        except DigestMismatchError:
+            # The cached copy went bad on this disk: drop it and fetch it once more.
+            self.cache.evict(entry.digest)
+            cached = self.cache.fetch(entry.digest, entry.size, read, progress=None)
+            write_verified(read_file(cached), target, entry.digest)
 
 
 def _collect(fetch: Callable[[str | None, int], Page[T]], limit: int | None) -> list[T]:

@@ -64,7 +64,7 @@ def write_verified(
         if actual != digest:
             raise DigestMismatchError(
                 f"{target.name}: content does not match its digest (expected {digest}, "
-                f"got {actual}); the stored copy is corrupt",
+                f"got {actual}); the copy it was read from is corrupt",
                 expected=str(digest),
                 actual=str(actual),
             )

@@ -31,7 +31,7 @@ class Digest:
                 f"(supported: {', '.join(sorted(HEX_LENGTHS))})",
                 field="digest",
             )
-        if len(self.hex) != expected or not _HEX.match(self.hex):
+        if len(self.hex) != expected or not _HEX.fullmatch(self.hex):
             raise InvalidArgumentError(
                 f"invalid {self.algorithm} digest: expected {expected} lowercase hex characters",
                 field="digest",

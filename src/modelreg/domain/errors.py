@@ -145,7 +145,13 @@ def _all_subclasses(cls: type[ModelregError]) -> list[type[ModelregError]]:
 
 def error_for_code(code: str, message: str, details: dict[str, Any] | None = None) -> ModelregError:
     """Rebuild the error class that carries ``code``; unknown codes become ``ModelregError``."""
-    by_code = {cls.code: cls for cls in _all_subclasses(ModelregError)}
+    # Only the classes defined here that declare their own code: front ends may subclass an
+    # error for their own use (and inherit its code) without changing what the SDK raises.
+    by_code = {
+        cls.code: cls
+        for cls in _all_subclasses(ModelregError)
+        if cls.__module__ == __name__ and "code" in vars(cls)
+    }
     cls = by_code.get(code, ModelregError)
     error = cls(message, **(details or {}))
     if cls is ModelregError and code != ModelregError.code:

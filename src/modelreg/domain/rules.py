@@ -45,7 +45,7 @@ def validate_model_name(name: str, limits: Limits = DEFAULT_LIMITS) -> str:
         raise InvalidArgumentError(
             f"model name is longer than {limits.name_length} characters", field="name"
         )
-    if not _MODEL_NAME.match(name):
+    if not _MODEL_NAME.fullmatch(name):
         raise InvalidArgumentError(
             f"invalid model name {name[:80]!r}: use letters, digits, '.', '_' and '-', "
             "starting with a letter or digit",
@@ -55,13 +55,13 @@ def validate_model_name(name: str, limits: Limits = DEFAULT_LIMITS) -> str:
 
 
 def validate_alias_name(alias: str) -> str:
-    if not isinstance(alias, str) or not _ALIAS_NAME.match(alias) or len(alias) > 64:
+    if not isinstance(alias, str) or not _ALIAS_NAME.fullmatch(alias) or len(alias) > 64:
         raise InvalidArgumentError(
             f"invalid alias {str(alias)[:80]!r}: use up to 64 letters, digits, '_' and '-', "
             "starting with a letter or '_'",
             field="alias",
         )
-    if _RESERVED_ALIAS.match(alias):
+    if _RESERVED_ALIAS.fullmatch(alias):
         raise InvalidArgumentError(
             f"alias {alias!r} is reserved ('latest' and 'v<number>' are resolved by the registry)",
             field="alias",
@@ -74,7 +74,7 @@ def validate_key(key: str, kind: str, limits: Limits = DEFAULT_LIMITS) -> str:
         raise InvalidArgumentError(
             f"{kind} key must be 1 to {limits.key_length} characters", field=kind
         )
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise InvalidArgumentError(
             f"invalid {kind} key {key[:80]!r}: use letters, digits and '_ . - / : space'",
             field=kind,

@@ -54,7 +54,10 @@ def error_response(
 async def _modelreg_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ModelregError)  # noqa: S101 - registered for this class only
     status = STATUS_BY_CODE.get(error.code, 500)
-    return error_response(status, error.code, error.message, _jsonable(error.details))
+    response = error_response(status, error.code, error.message, _jsonable(error.details))
+    if status == 416 and "size" in error.details:
+        response.headers["Content-Range"] = f"bytes */{error.details['size']}"
+    return response
 
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:

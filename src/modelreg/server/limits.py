@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 
 MLFLOW_ARTIFACTS_PREFIX = "/api/2.0/mlflow-artifacts/artifacts/"
 
@@ -30,23 +30,18 @@ class BodyLimitMiddleware:
             await self._refuse(send)
             return
         seen = 0
-        refused = False
 
         async def limited_receive() -> Message:
-            nonlocal seen, refused
+            nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    refused = True
-                    raise _TooLargeError
+                    # Raised while the app reads the body; its error handler answers 413.
+                    raise HTTPException(413, f"request body is larger than {self.max_bytes} bytes")
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLargeError:
-            if refused:
-                await self._refuse(send)
+        await self.app(scope, limited_receive, send)
 
     def _exempt(self, path: str) -> bool:
         if path.startswith(MLFLOW_ARTIFACTS_PREFIX):
@@ -74,7 +69,3 @@ class BodyLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLargeError(Exception):
-    pass

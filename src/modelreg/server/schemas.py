@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import (
@@ -117,7 +117,8 @@ class LineageSchema(Schema):
 class UploadCreate(Schema):
     files: list[FileIn]
     params: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    metrics: dict[str, float] = Field(default_factory=dict)
+    # Strict: a JSON true or "0.9" is not a metric (the domain refuses bools too).
+    metrics: dict[str, StrictFloat | StrictInt] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
     description: str = ""
     lineage: LineageSchema = Field(default_factory=LineageSchema)
@@ -126,7 +127,7 @@ class UploadCreate(Schema):
         return VersionDraft(
             files=tuple(f.to_entity() for f in self.files),
             params={key: param_text(key, value) for key, value in self.params.items()},
-            metrics=dict(self.metrics),
+            metrics={key: float(value) for key, value in self.metrics.items()},
             tags=dict(self.tags),
             description=self.description,
             lineage=self.lineage.to_entity(),

@@ -117,7 +117,7 @@ class Artifacts:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def list(self, folder: str) -> list[ArtifactListing]:
+    def list_folder(self, folder: str) -> list[ArtifactListing]:
         """The direct children of ``folder`` (``''`` for the root); a file lists as empty."""
         clean = validate_artifact_path(folder) if folder.strip("/") else ""
         files = self._files_below(clean)
@@ -151,9 +151,9 @@ class Artifacts:
         with self.store.transaction() as tx:
             if not folder:
                 return [(e.path, e.size) for e in tx.artifacts_under("")]
-            located = registry_version_of(folder) if _in_registry(folder) else None
-            if _in_registry(folder) and located is None:
+            if _in_registry(folder) and folder.count("/") < 2:
                 return _registry_folder(tx, folder)
+            located = registry_version_of(folder) if _in_registry(folder) else None
             if located is not None:
                 name, version, inner = located
                 files = tx.get_version(name, version).files

@@ -25,6 +25,7 @@ from modelreg.domain.tracking import (
     RUN_TAG_VALUE_LENGTH,
     Condition,
     Experiment,
+    ExperimentNotFoundError,
     LifecycleStage,
     LoggedModel,
     LoggedModelNotFoundError,
@@ -100,16 +101,25 @@ class Tracking:
             )
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        with self.store.transaction(write=experiment_id == DEFAULT_EXPERIMENT_ID) as tx:
-            if experiment_id == DEFAULT_EXPERIMENT_ID:
-                tx.ensure_default_experiment(now=self.clock())
+        if experiment_id == DEFAULT_EXPERIMENT_ID:
+            self._ensure_default()
+        with self.store.transaction() as tx:
             return tx.get_experiment(experiment_id)
 
     def get_experiment_by_name(self, name: str) -> Experiment:
-        with self.store.transaction(write=name == DEFAULT_EXPERIMENT_NAME) as tx:
-            if name == DEFAULT_EXPERIMENT_NAME:
-                tx.ensure_default_experiment(now=self.clock())
+        if name == DEFAULT_EXPERIMENT_NAME:
+            self._ensure_default()
+        with self.store.transaction() as tx:
             return tx.get_experiment_by_name(name)
+
+    def _ensure_default(self) -> None:
+        """Experiment 0 exists from the first time anyone asks for it (a write only then)."""
+        try:
+            with self.store.transaction() as tx:
+                tx.get_experiment(DEFAULT_EXPERIMENT_ID)
+        except ExperimentNotFoundError:
+            with self.store.transaction(write=True) as tx:
+                tx.ensure_default_experiment(now=self.clock())
 
     def search_experiments(
         self,
@@ -122,10 +132,10 @@ class Tracking:
         stages = stages_for_view(view)
 
         def run(tx: MetadataTransaction, offset: int, size: int) -> list[Experiment]:
-            tx.ensure_default_experiment(now=self.clock())
             return tx.search_experiments(stages=stages, name=name, offset=offset, limit=size)
 
-        return self._page(("experiments", view, name), cursor, limit, run, write=True)
+        self._ensure_default()
+        return self._page(("experiments", view, name), cursor, limit, run)
 
     def update_experiment(
         self,
@@ -378,13 +388,11 @@ class Tracking:
         cursor: str | None,
         limit: int,
         run: Callable[[MetadataTransaction, int, int], list[T]],
-        *,
-        write: bool = False,
     ) -> Page[T]:
         check_page_size(limit)
         key = fingerprint(*identity)
         offset = decode_cursor(cursor, key)
-        with self.store.transaction(write=write) as tx:
+        with self.store.transaction() as tx:
             items = run(tx, offset, limit + 1)
         if len(items) > limit:
             return Page(tuple(items[:limit]), encode_cursor(offset + limit, key))

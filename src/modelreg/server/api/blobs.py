@@ -33,6 +33,10 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     first, last = match.groups()
     if first == "":
         length = min(int(last), size)
+        if length == 0:
+            raise RangeNotSatisfiableError(
+                f"range {header!r} selects no bytes of the {size}-byte content", size=size
+            )
         return size - length, length
     start = int(first)
     end = min(int(last), size - 1) if last else size - 1
@@ -66,12 +70,14 @@ async def _blob_response(uploads: Uploads, digest: Digest, request: Request) -> 
     )
 
 
-@router.api_route(routes.BLOB, methods=["GET", "HEAD"])
+@router.get(routes.BLOB)
+@router.head(routes.BLOB, include_in_schema=False)
 async def get_blob(digest: str, request: Request, uploads: UploadsDep) -> Response:
     return await _blob_response(uploads, Digest.parse(digest), request)
 
 
-@router.api_route(routes.VERSION_FILE, methods=["GET", "HEAD"])
+@router.get(routes.VERSION_FILE)
+@router.head(routes.VERSION_FILE, include_in_schema=False)
 async def get_version_file(
     name: str, version: int, path: str, request: Request, registry: RegistryDep, uploads: UploadsDep
 ) -> Response:

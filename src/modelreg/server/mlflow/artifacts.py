@@ -26,7 +26,7 @@ WRITE_BATCH = 4 * 1024 * 1024
 
 @router.get(ARTIFACTS_API)
 def list_artifacts(msg: MessageDep, ms: MlflowDep) -> Response:
-    children = ms.artifacts.list(msg.text("path") or "")
+    children = ms.artifacts.list_folder(msg.text("path") or "")
     return wire.ok({"files": [wire.file_info(child) for child in children]} if children else {})
 
 
@@ -73,7 +73,7 @@ def list_run_artifacts(msg: MessageDep, ms: MlflowDep) -> Response:
     run = ms.tracking.get_run(msg.text("run_id") or msg.text("run_uuid") or "")
     root = artifact_path_of(run.info.artifact_uri)
     inner = (msg.text("path") or "").strip("/")
-    children = ms.artifacts.list(f"{root}/{inner}" if inner else root)
+    children = ms.artifacts.list_folder(f"{root}/{inner}" if inner else root)
     files: list[dict[str, Any]] = []
     for child in children:
         entry = wire.file_info(child)

@@ -38,10 +38,6 @@ FIELD = "csrf_token"
 _CONTEXT = b"modelreg-ui-csrf-v1:"
 
 
-class CsrfError(PermissionDeniedError):
-    """A form was posted without the token of the page that showed it."""
-
-
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
@@ -83,17 +79,21 @@ class CsrfGuard:
         )
 
     def check(self, request: Request, submitted: str | None) -> None:
-        """Raise ``CsrfError`` saying what is wrong unless the POST carries the right token."""
+        """Raise ``PermissionDeniedError`` (403) saying what is wrong unless the POST carries
+        the right token. (The domain's class itself: a subclass here would be picked up by the
+        SDK's code-to-class table.)"""
         if request.headers.get("sec-fetch-site") == "cross-site":
-            raise CsrfError("This form was sent from another site; the registry refuses it.")
+            raise PermissionDeniedError(
+                "This form was sent from another site; the registry refuses it."
+            )
         cookie = request.cookies.get(COOKIE)
         if not self.is_valid(cookie):
-            raise CsrfError(
+            raise PermissionDeniedError(
                 "The form's security cookie is missing or was not issued by this server "
                 "(cookies blocked, or the server restarted). Reload the page and try again."
             )
         if not submitted or not hmac.compare_digest(submitted.encode(), (cookie or "").encode()):
-            raise CsrfError(
+            raise PermissionDeniedError(
                 "The form's security token does not match this browser's. "
                 "Reload the page and try again."
             )

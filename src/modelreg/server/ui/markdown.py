@@ -42,7 +42,7 @@ def _new_parser() -> MarkdownIt:
 _PARSER = _new_parser()
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=256)
 def render_markdown(text: str) -> Markup:
     """Safe HTML for ``text`` (cached: descriptions are read far more often than written)."""
     return Markup(_PARSER.render(text))  # noqa: S704 - markdown-it escapes all raw HTML

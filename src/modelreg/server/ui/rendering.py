@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from modelreg.domain.errors import ModelregError
+from modelreg.domain.errors import ModelregError, NotFoundError
 from modelreg.server.errors import STATUS_BY_CODE
 from modelreg.server.ui import present
 from modelreg.server.ui.csrf import FIELD, CsrfGuard
@@ -151,6 +152,11 @@ class UiRoute(APIRoute):
                 response = await handler(request)
             except ModelregError as error:
                 response = error_page(request, error)
+            except RequestValidationError:
+                # Only path parameters can fail validation here (e.g. a version that is not a
+                # number): the address names nothing.
+                missing = NotFoundError(f"there is no page at {request.url.path}")
+                response = error_page(request, missing)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             return response

@@ -1,0 +1,212 @@
+"""The artifact index and the MLflow-only fields of versions on the transaction's ``Session``
+(mixins of ``SqlTrackingRepository``). ORM rows never leave this module."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from modelreg.domain.digests import Digest
+from modelreg.domain.entities import ModelVersion
+from modelreg.domain.errors import InvalidArgumentError
+from modelreg.domain.tracking import ArtifactEntry, Stage, VersionExtras
+from modelreg.store.sql.tables import ModelVersionRow, RegisteredModelRow
+from modelreg.store.sql.tracking import ArtifactRow, VersionExtrasRow
+
+_KEYS_PER_QUERY = 1000
+
+
+class SqlArtifactIndex:
+    """Artifact path -> blob."""
+
+    session: Session
+
+    def put_artifact(self, path: str, *, size: int, digest: Digest, now: datetime) -> None:
+        self.session.merge(ArtifactRow(path=path, size=size, digest=str(digest), updated_at=now))
+        self.session.flush()
+
+    def get_artifact(self, path: str) -> ArtifactEntry | None:
+        row = self.session.get(ArtifactRow, path)
+        return None if row is None else _artifact(row)
+
+    def artifacts_under(self, folder: str) -> list[ArtifactEntry]:
+        statement = select(ArtifactRow).order_by(ArtifactRow.path)
+        if folder:
+            statement = statement.where(_below(folder))
+        return [_artifact(row) for row in self.session.scalars(statement)]
+
+    def artifact_clash(self, path: str) -> str | None:
+        parts = path.split("/")
+        parents = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        return self.session.scalars(
+            select(ArtifactRow.path).where(or_(ArtifactRow.path.in_(parents), _below(path)))
+        ).first()
+
+    def delete_artifacts(self, path: str) -> int:
+        result = self.session.execute(
+            delete(ArtifactRow).where(or_(ArtifactRow.path == path, _below(path)))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def referenced_artifact_digests(self) -> list[str]:
+        return list(self.session.scalars(select(ArtifactRow.digest).distinct()))
+
+
+class SqlVersionExtras:
+    """Stage, source and the other MLflow-only fields of model versions."""
+
+    session: Session
+
+    if TYPE_CHECKING:
+
+        def _versions(self, rows: Sequence[tuple[ModelVersionRow, str]]) -> list[ModelVersion]: ...
+
+        def get_version(self, model_name: str, version: int) -> ModelVersion: ...
+
+    def get_version_extras(
+        self, keys: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], VersionExtras]:
+        ordered = sorted(set(keys))
+        found: dict[tuple[str, int], VersionExtras] = {}
+        for start in range(0, len(ordered), _KEYS_PER_QUERY):  # bounded bind parameters
+            wanted = set(ordered[start : start + _KEYS_PER_QUERY])
+            rows = self.session.execute(
+                select(RegisteredModelRow.name, ModelVersionRow.version, VersionExtrasRow)
+                .join(ModelVersionRow, ModelVersionRow.model_id == RegisteredModelRow.id)
+                .join(VersionExtrasRow, VersionExtrasRow.version_id == ModelVersionRow.id)
+                .where(
+                    RegisteredModelRow.name.in_({name for name, _ in wanted}),
+                    ModelVersionRow.version.in_({version for _, version in wanted}),
+                )
+            )
+            found.update(
+                ((name, version), _extras(row))
+                for name, version, row in rows
+                if (name, version) in wanted
+            )
+        return found
+
+    def set_version_extras(
+        self,
+        model_name: str,
+        version: int,
+        *,
+        now: datetime,
+        stage: Stage | None = None,
+        source: str | None = None,
+        run_link: str | None = None,
+        logged_model_id: str | None = None,
+    ) -> VersionExtras:
+        version_id = self._version_id(model_name, version)
+        row = self.session.get(VersionExtrasRow, version_id)
+        if row is None:
+            row = VersionExtrasRow(
+                version_id=version_id, stage=Stage.NONE, run_link="", updated_at=now
+            )
+            self.session.add(row)
+        if stage is not None:
+            row.stage = stage
+        if source is not None:
+            row.source = source
+        if run_link is not None:
+            row.run_link = run_link
+        if logged_model_id is not None:
+            row.logged_model_id = logged_model_id
+        row.updated_at = now
+        self.session.flush()
+        return _extras(row)
+
+    def _version_id(self, model_name: str, version: int) -> int:
+        found = self.session.scalar(
+            select(ModelVersionRow.id)
+            .join(RegisteredModelRow, RegisteredModelRow.id == ModelVersionRow.model_id)
+            .where(RegisteredModelRow.name == model_name, ModelVersionRow.version == version)
+        )
+        if found is None:
+            # Let the registry's own lookup raise its precise not-found error.
+            self.get_version(model_name, version)
+            raise InvalidArgumentError(f"version {version} of {model_name!r} vanished")
+        return int(found)
+
+    def archive_stage(
+        self, model_name: str, stage: Stage, *, keep: int, now: datetime
+    ) -> list[int]:
+        rows = self.session.execute(
+            select(ModelVersionRow.version, VersionExtrasRow)
+            .join(RegisteredModelRow, RegisteredModelRow.id == ModelVersionRow.model_id)
+            .join(VersionExtrasRow, VersionExtrasRow.version_id == ModelVersionRow.id)
+            .where(
+                RegisteredModelRow.name == model_name,
+                ModelVersionRow.version != keep,
+                VersionExtrasRow.stage == stage,
+            )
+        )
+        archived = []
+        for version, row in rows:
+            row.stage = Stage.ARCHIVED
+            row.updated_at = now
+            archived.append(version)
+        self.session.flush()
+        return sorted(archived)
+
+    def latest_versions_by_stage(self, model_names: Sequence[str]) -> dict[str, list[ModelVersion]]:
+        if not model_names:
+            return {}
+        stage = func.coalesce(VersionExtrasRow.stage, Stage.NONE.value)
+        latest = (
+            select(ModelVersionRow.model_id, func.max(ModelVersionRow.version).label("version"))
+            .join(RegisteredModelRow, RegisteredModelRow.id == ModelVersionRow.model_id)
+            .outerjoin(VersionExtrasRow, VersionExtrasRow.version_id == ModelVersionRow.id)
+            .where(RegisteredModelRow.name.in_(list(model_names)))
+            .group_by(ModelVersionRow.model_id, stage)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(ModelVersionRow, RegisteredModelRow.name)
+            .join(RegisteredModelRow, RegisteredModelRow.id == ModelVersionRow.model_id)
+            .join(
+                latest,
+                (latest.c.model_id == ModelVersionRow.model_id)
+                & (latest.c.version == ModelVersionRow.version),
+            )
+            .order_by(ModelVersionRow.version.desc())
+        )
+        found: dict[str, list[ModelVersion]] = defaultdict(list)
+        for version in self._versions(list(rows)):
+            found[version.model_name].append(version)
+        return dict(found)
+
+    def touch_model(self, model_name: str, *, now: datetime) -> None:
+        self.session.execute(
+            update(RegisteredModelRow)
+            .where(RegisteredModelRow.name == model_name)
+            .values(updated_at=now)
+        )
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def _artifact(row: ArtifactRow) -> ArtifactEntry:
+    return ArtifactEntry(row.path, row.size, Digest.parse(row.digest), row.updated_at)
+
+
+def _extras(row: VersionExtrasRow) -> VersionExtras:
+    return VersionExtras(
+        stage=row.stage,
+        source=row.source,
+        run_link=row.run_link,
+        logged_model_id=row.logged_model_id,
+        updated_at=row.updated_at,
+    )
+
+
+def _below(folder: str) -> ColumnElement[bool]:
+    """``path`` is inside ``folder`` (LIKE with the folder's wildcards escaped)."""
+    escaped = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return ArtifactRow.path.like(f"{escaped}/%", escape="\\")
