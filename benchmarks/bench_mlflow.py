@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import signal
@@ -189,7 +190,7 @@ def workload(server: Server, scratch: Path, args: argparse.Namespace, populate: 
         with ThreadPoolExecutor(8) as pool:
             list(
                 pool.map(
-                    lambda _: client.create_model_version(search_model, source),
+                    lambda _: client.create_model_version(search_model, source, run.info.run_id),
                     range(args.versions),
                 )
             )
@@ -258,6 +259,7 @@ def main() -> None:
     args.versions = args.versions or (1_000 if args.quick else 10_000)
     args.transfer_mib = args.transfer_mib or (256 if args.quick else 1024)
     os.environ.update(CLIENT_ENV)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
     wanted = args.targets.split(",")
     all_results = []
     with tempfile.TemporaryDirectory(prefix="bench-mlflow-") as temp:

@@ -95,6 +95,7 @@ def url(server_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", server_url)
     mlflow.set_tracking_uri(server_url)
+    mlflow.set_experiment(experiment_id="0")  # not one another test left active elsewhere
     return server_url
 
 

@@ -142,6 +142,7 @@ def test_import_copies_the_registry_and_is_idempotent(
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_url)
     mlflow.set_tracking_uri(mlflow_url)
+    mlflow.set_experiment(experiment_id=run.info.experiment_id)
     with mlflow.start_run(run_id=run_id):
         logged = mlflow.pyfunc.log_model(
             name="doubler", python_model=Doubler(), pip_requirements=["mlflow"]

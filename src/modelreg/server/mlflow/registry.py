@@ -129,7 +129,8 @@ def search_registered_models(msg: MessageDep, ms: MlflowDep) -> Response:
     return wire.ok(body)
 
 
-@router.api_route(f"{MODELS}/get-latest-versions", methods=["POST", "GET"])
+@router.post(f"{MODELS}/get-latest-versions")
+@router.get(f"{MODELS}/get-latest-versions")
 def get_latest_versions(msg: MessageDep, ms: MlflowDep) -> Response:
     versions = ms.stages.latest_versions(msg.required("name"), msg.strings("stages"))
     return wire.ok({"model_versions": _versions_out(ms, versions)})

@@ -76,7 +76,8 @@ def get_experiment_by_name(msg: MessageDep, ms: MlflowDep) -> Response:
     return wire.ok({"experiment": wire.experiment(found)})
 
 
-@router.api_route(f"{EXPERIMENTS}/search", methods=["POST", "GET"])
+@router.post(f"{EXPERIMENTS}/search")
+@router.get(f"{EXPERIMENTS}/search")
 def search_experiments(msg: MessageDep, ms: MlflowDep) -> Response:
     name = None
     for clause in parse_filter(msg.text("filter")):
