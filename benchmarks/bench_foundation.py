@@ -1013,30 +1013,20 @@ def report(results: dict[str, Any]) -> str:
     )
     add("  baseline BLAKE3 AUTO (mmap) MiB/s", f"{b['blake3_auto_mmap']['median_mib_s']:.0f}")
     rss = results["server_rss"]
-    peak_mb = t["server_rss"]["vmhwm_kb"] / 1024
-    add(
-        "server peak RSS during transfers",
-        f"{peak_mb:.0f} MB",
-        f"< {TARGETS['server_rss_mb']:g} MB",
-        "",
-        verdict(peak_mb, TARGETS["server_rss_mb"], False),
-    )
-    add(
-        "server RSS idle after start",
-        f"{rss['idle_kb'] / 1024:.0f} MB",
-        f"< {TARGETS['server_rss_mb']:g} MB",
-        "",
-        verdict(rss["idle_kb"] / 1024, TARGETS["server_rss_mb"], False),
-    )
-    add(
-        "server peak RSS before transfers (search etc.)",
-        f"{t['server_rss']['vmhwm_before_transfers_kb'] / 1024:.0f} MB",
-        f"< {TARGETS['server_rss_mb']:g} MB",
-        "",
-        verdict(
-            t["server_rss"]["vmhwm_before_transfers_kb"] / 1024, TARGETS["server_rss_mb"], False
-        ),
-    )
+
+    def rss_row(label: str, kb: int) -> None:
+        # The target says MB; judge it in decimal megabytes (the stricter reading) and say so
+        # when the binary reading (MiB) would pass.
+        mib, mb = kb / 1024, kb * 1024 / 1e6
+        limit = TARGETS["server_rss_mb"]
+        note = verdict(mb, limit, False)
+        if note == "MISSED" and mib < limit:
+            note = "MISSED (MET in MiB)"
+        add(label, f"{mib:.0f} MiB = {mb:.0f} MB", f"< {limit:g} MB", "", note)
+
+    rss_row("server RSS idle after start", rss["idle_kb"])
+    rss_row("server peak RSS before transfers", t["server_rss"]["vmhwm_before_transfers_kb"])
+    rss_row("server peak RSS during transfers", t["server_rss"]["vmhwm_kb"])
 
     headers = ("measurement", "result", "target", "MLflow 3.17", "verdict")
     widths = [max(len(r[i]) for r in [*rows, headers]) for i in range(5)]
@@ -1089,7 +1079,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     plan = plan_for(args)
     PHASES.quiet_idle = args.quiet_idle
-    PHASES.max_wait = args.max_wait if args.max_wait is not None else (20 if args.quick else 120)
+    PHASES.max_wait = args.max_wait if args.max_wait is not None else (20 if args.quick else 60)
     work = Path(tempfile.mkdtemp(prefix="modelreg-bench-", dir=args.workdir))
     results: dict[str, Any] = {"plan": plan.__dict__, "quick": args.quick}
     results["machine"] = machine_info(work)
@@ -1105,7 +1095,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(2.0)
         idle = proc_status(server.pid)
         results["server_rss"] = {"idle_kb": idle["VmRSS"], "idle_vmhwm_kb": idle["VmHWM"]}
-        log(f"server pid {server.pid} on {server.url}; idle RSS {idle['VmRSS'] / 1024:.0f} MB")
+        log(f"server pid {server.pid} on {server.url}; idle RSS {idle['VmRSS'] / 1024:.0f} MiB")
         client = Client(server.url, cache_dir=work / "cache")
 
         # Search ---------------------------------------------------------------------------
@@ -1294,7 +1284,7 @@ def main(argv: list[str] | None = None) -> int:
         "--max-wait",
         type=float,
         default=None,
-        help="longest wait for a quiet machine per phase, seconds (default 120; 20 with --quick)",
+        help="longest wait for a quiet machine per phase, seconds (default 60; 20 with --quick)",
     )
     args = parser.parse_args(argv)
     results = run(args)

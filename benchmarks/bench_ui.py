@@ -14,6 +14,7 @@ measured in the same run. The issue's budget is 200 ms per page.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import statistics
@@ -149,7 +150,8 @@ def pages(models: int, per_model: int) -> dict[str, Callable[[int], str]]:
         "catalog, one word (ILIKE)": lambda i: f"/?q={model(i)}",
         "catalog, owner + alias": lambda i: f"/?owner=team-{i % 50}&alias=production",
         "catalog, sort recently updated": lambda i: "/?sort=-updated_at",
-        "catalog, sort most versions": lambda i: "/?sort=-latest_version",
+        "catalog, sort newest": lambda i: "/?sort=-created_at",
+        "catalog, ORDER BY latest_version": lambda i: "/?q=ORDER+BY+latest_version+DESC",
         "model page": lambda i: f"/models/{model(i)}",
         "version page": lambda i: f"/models/{model(i)}/versions/{1 + i % per_model}",
         "history page": lambda i: f"/models/{model(i)}/history",
@@ -208,7 +210,9 @@ def main() -> None:
             explain(services)
             services.close()
         with running_server(home) as url, httpx.Client(base_url=url, timeout=60) as client:
-            print(f"\n{'page':<34} {'p50 ms':>8} {'p99 ms':>8} {'x healthz':>10}  budget")
+            load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+            print(f"\n{os.cpu_count()} CPUs, load average {load}; {args.rounds} requests per page")
+            print(f"{'page':<34} {'p50 ms':>8} {'p99 ms':>8} {'x healthz':>10}  budget")
             baseline = None
             for label, path in pages(args.models, args.versions_per_model).items():
                 times = measure(client, path, args.rounds)
@@ -216,6 +220,8 @@ def main() -> None:
                 baseline = baseline or p50
                 verdict = "ok" if p99 <= BUDGET_MS else "SLOW"
                 print(f"{label:<34} {p50:>8.1f} {p99:>8.1f} {p50 / baseline:>10.1f}  {verdict}")
+            load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+            print(f"load average afterwards {load}")
     finally:
         if not args.keep and args.home is None:
             shutil.rmtree(home.parent, ignore_errors=True)

@@ -119,7 +119,9 @@ def test_move_creates_folders_and_prunes_empty_ones(backend):
     backend.move("uploads/1/data", "blobs/blake3/ab/abcd")
 
     assert backend.path_for("blobs/blake3/ab/abcd").read_bytes() == b"x"
-    assert not (backend.root / "uploads").exists()
+    # The emptied upload folder goes; the top-level folder stays for the next writer.
+    assert not (backend.root / "uploads" / "1").exists()
+    assert (backend.root / "uploads").is_dir()
     with pytest.raises(BlobNotFoundError):
         backend.move("uploads/1/data", "elsewhere")
 
@@ -148,4 +150,5 @@ def test_delete_is_idempotent_and_prunes_folders(backend):
     backend.delete("a/b/c")
     backend.delete("a/b/c")
 
-    assert list(backend.root.iterdir()) == [backend.root / PARTIAL_DIR]
+    assert sorted(backend.root.iterdir()) == [backend.root / PARTIAL_DIR, backend.root / "a"]
+    assert list((backend.root / "a").iterdir()) == []

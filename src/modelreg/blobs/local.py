@@ -130,7 +130,9 @@ class LocalBackend:
     def _prune_empty_parents(self, path: Path) -> None:
         """Remove folders left empty by a delete or move, up to (not including) the root."""
         parent = path.parent
-        while parent != self.root and self.root in parent.parents:
+        # Top-level folders (blobs/, uploads/) stay: every writer needs them, and pruning them
+        # only makes concurrent writers race to recreate them.
+        while self.root in parent.parents and parent.parent != self.root:
             try:
                 parent.rmdir()
             except OSError:  # not empty, or already gone
@@ -177,8 +179,8 @@ class LocalWriter:
 def _replace(source: Path, target: Path) -> None:
     """``os.replace`` that creates the target's folders and makes the rename durable."""
     for attempt in range(1, _REPLACE_ATTEMPTS + 1):
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
             break
         except FileNotFoundError:

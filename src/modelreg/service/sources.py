@@ -16,7 +16,7 @@ from modelreg.domain.errors import InvalidArgumentError, NotFoundError
 from modelreg.domain.rules import parse_ref
 from modelreg.domain.tracking import SourceRef, VersionExtras, artifact_path_of, parse_source
 from modelreg.service.artifacts import files_under
-from modelreg.service.stages import Stages
+from modelreg.service.stages import record_registration
 from modelreg.service.uploads import Uploads
 from modelreg.store.base import MetadataStore, MetadataTransaction
 
@@ -30,10 +30,9 @@ class ResolvedSource:
 
 
 class VersionSources:
-    def __init__(self, store: MetadataStore, uploads: Uploads, stages: Stages) -> None:
+    def __init__(self, store: MetadataStore, uploads: Uploads) -> None:
         self.store = store
         self.uploads = uploads
-        self.stages = stages
 
     def register(
         self,
@@ -50,7 +49,6 @@ class VersionSources:
         """The next version of ``name`` with the files ``source`` names."""
         ref = parse_source(source)
         with self.store.transaction() as tx:
-            tx.get_model(name)  # an unknown model is reported before an unknown source
             resolved = resolve(tx, ref)
             if run_id and resolved.experiment_id is None:
                 resolved = _with_run(tx, resolved, run_id)
@@ -69,16 +67,21 @@ class VersionSources:
                 experiment_id=resolved.experiment_id,
             ),
         )
-        version = self.uploads.register_version(name, draft, actor=actor)
-        extras = self.stages.record_registration(
-            name,
-            version.version,
-            source=source,
-            run_link=run_link or "",
-            logged_model_id=logged_model_id or resolved.logged_model_id,
-            at=version.created_at,
-        )
-        return version, extras
+        recorded: list[VersionExtras] = []
+
+        def record(tx: MetadataTransaction, version: ModelVersion) -> None:
+            recorded.append(
+                record_registration(
+                    tx,
+                    version,
+                    source=source,
+                    run_link=run_link or "",
+                    logged_model_id=logged_model_id or resolved.logged_model_id,
+                )
+            )
+
+        version = self.uploads.register_version(name, draft, actor=actor, within=record)
+        return version, recorded[0]
 
 
 def resolve(tx: MetadataTransaction, ref: SourceRef) -> ResolvedSource:

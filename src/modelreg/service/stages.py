@@ -9,13 +9,12 @@ so MLflow code that still transitions and queries them works unchanged.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from modelreg.domain.entities import Event, ModelVersion
 from modelreg.domain.errors import InvalidArgumentError
 from modelreg.domain.tracking import ACTIVE_STAGES, Stage, VersionExtras, canonical_stage
 from modelreg.service.clock import Clock, utcnow
-from modelreg.store.base import MetadataStore
+from modelreg.store.base import MetadataStore, MetadataTransaction
 
 VersionKey = tuple[str, int]
 
@@ -27,32 +26,33 @@ class Stages:
 
     def extras_of(self, versions: Sequence[ModelVersion]) -> dict[VersionKey, VersionExtras]:
         """The MLflow fields of each version (defaults for versions without stored ones)."""
-        keys = [(v.model_name, v.version) for v in versions]
+        if not versions:
+            return {}
         with self.store.transaction() as tx:
-            stored = tx.get_version_extras(keys)
-        return {key: stored.get(key, VersionExtras()) for key in keys}
+            return _extras_in(tx, versions)
 
-    def record_registration(
-        self,
-        name: str,
-        version: int,
-        *,
-        source: str,
-        run_link: str = "",
-        logged_model_id: str | None = None,
-        at: datetime | None = None,
-    ) -> VersionExtras:
-        """Store where a new version came from; it counts as updated ``at`` (its creation)."""
-        with self.store.transaction(write=True) as tx:
-            return tx.set_version_extras(
-                name,
-                version,
-                now=at or self.clock(),
-                stage=Stage.NONE,
-                source=source,
-                run_link=run_link,
-                logged_model_id=logged_model_id,
-            )
+    def version(self, name: str, number: int) -> tuple[ModelVersion, VersionExtras]:
+        with self.store.transaction() as tx:
+            version = tx.get_version(name, number)
+            return version, _extras_in(tx, [version])[(name, number)]
+
+    def version_by_alias(self, name: str, alias: str) -> tuple[ModelVersion, VersionExtras]:
+        """The version ``alias`` names; ``latest`` (any case) is the highest version."""
+        with self.store.transaction() as tx:
+            if alias.lower() == "latest":
+                version = tx.get_latest_version(name)
+            else:
+                version = tx.get_version(name, tx.get_alias(name, alias).version)
+            return version, _extras_in(tx, [version])[(name, version.version)]
+
+    def latest_with_extras(
+        self, names: Sequence[str]
+    ) -> tuple[dict[str, list[ModelVersion]], dict[VersionKey, VersionExtras]]:
+        """``latest_versions_of`` with the MLflow fields of those versions, in one read."""
+        with self.store.transaction() as tx:
+            latest = tx.latest_versions_by_stage(names)
+            extras = _extras_in(tx, [v for versions in latest.values() for v in versions])
+        return latest, extras
 
     def mark_updated(self, name: str, version: int) -> None:
         """Record that a version's MLflow-visible fields changed now (description, tags)."""
@@ -117,3 +117,32 @@ class Stages:
     def latest_versions_of(self, names: Sequence[str]) -> dict[str, list[ModelVersion]]:
         with self.store.transaction() as tx:
             return tx.latest_versions_by_stage(names)
+
+
+def record_registration(
+    tx: MetadataTransaction,
+    version: ModelVersion,
+    *,
+    source: str,
+    run_link: str = "",
+    logged_model_id: str | None = None,
+) -> VersionExtras:
+    """Inside the transaction that creates ``version``: where it came from. It counts as last
+    updated at its creation."""
+    return tx.set_version_extras(
+        version.model_name,
+        version.version,
+        now=version.created_at,
+        stage=Stage.NONE,
+        source=source,
+        run_link=run_link,
+        logged_model_id=logged_model_id,
+    )
+
+
+def _extras_in(
+    tx: MetadataTransaction, versions: Sequence[ModelVersion]
+) -> dict[VersionKey, VersionExtras]:
+    keys = [(v.model_name, v.version) for v in versions]
+    stored = tx.get_version_extras(keys)
+    return {key: stored.get(key, VersionExtras()) for key in keys}

@@ -8,7 +8,7 @@ session (both collected by ``gc``), never a visible version pointing at missing 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -32,7 +32,7 @@ from modelreg.domain.errors import (
 from modelreg.domain.rules import DEFAULT_LIMITS, Limits, validate_draft, validate_model_name
 from modelreg.service.clock import Clock, utcnow
 from modelreg.service.policies import enforce_new_version
-from modelreg.store.base import MetadataStore
+from modelreg.store.base import MetadataStore, MetadataTransaction
 
 UPLOAD_TTL = timedelta(hours=24)
 
@@ -172,9 +172,18 @@ class Uploads:
             tx.delete_upload(upload_id)
         return version
 
-    def register_version(self, model_name: str, draft: VersionDraft, *, actor: str) -> ModelVersion:
+    def register_version(
+        self,
+        model_name: str,
+        draft: VersionDraft,
+        *,
+        actor: str,
+        within: Callable[[MetadataTransaction, ModelVersion], None] | None = None,
+    ) -> ModelVersion:
         """The next version of an existing model from files already stored as blobs (no upload
         session, nothing transferred): same checks, numbering and event as a committed push.
+        ``within`` runs in the same transaction once the version is inserted, for a front end's
+        own rows about it (MLflow's stage and source), so both commit or neither does.
 
         ``MissingBlobsError`` when a blob is absent or has another size than declared.
         """
@@ -205,6 +214,8 @@ class Uploads:
                     {"files": len(version.files), "size": version.size},
                 )
             )
+            if within is not None:
+                within(tx, version)
         return version
 
     def cancel_upload(self, upload_id: str) -> None:

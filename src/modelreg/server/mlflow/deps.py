@@ -44,7 +44,7 @@ class MlflowServices:
             tracking=Tracking(store),
             artifacts=Artifacts(store, services.blobs),
             stages=stages,
-            sources=VersionSources(store, services.uploads, stages),
+            sources=VersionSources(store, services.uploads),
         )
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Response
 from modelreg.domain.entities import ModelVersion, Page, RegisteredModel
 from modelreg.domain.errors import AliasNotFoundError
 from modelreg.domain.rules import validate_alias_name
-from modelreg.domain.tracking import version_artifact_uri
+from modelreg.domain.tracking import VersionExtras, version_artifact_uri
 from modelreg.server.deps import ActorDep
 from modelreg.server.mlflow import wire
 from modelreg.server.mlflow.deps import API, MlflowDep, MlflowServices
@@ -39,16 +39,21 @@ def _versions_out(ms: MlflowServices, versions: Sequence[ModelVersion]) -> list[
 
 
 def _models_out(ms: MlflowServices, models: Sequence[RegisteredModel]) -> list[dict[str, Any]]:
-    latest = ms.stages.latest_versions_of([m.name for m in models])
-    rendered = _versions_out(ms, [v for m in models for v in latest.get(m.name, [])])
-    by_model: dict[str, list[dict[str, Any]]] = {}
-    for version in rendered:
-        by_model.setdefault(version["name"], []).append(version)
-    return [wire.registered_model(m, by_model.get(m.name, [])) for m in models]
+    latest, extras = ms.stages.latest_with_extras([m.name for m in models])
+    return [
+        wire.registered_model(
+            m,
+            [
+                wire.model_version(v, extras[(v.model_name, v.version)])
+                for v in latest.get(m.name, [])
+            ],
+        )
+        for m in models
+    ]
 
 
-def _version_out(ms: MlflowServices, version: ModelVersion) -> Response:
-    return wire.ok({"model_version": _versions_out(ms, [version])[0]})
+def _version_out(version: ModelVersion, extras: VersionExtras) -> Response:
+    return wire.ok({"model_version": wire.model_version(version, extras)})
 
 
 def _model_out(ms: MlflowServices, model: RegisteredModel) -> Response:
@@ -169,14 +174,12 @@ def delete_registered_model_alias(msg: MessageDep, ms: MlflowDep, actor: ActorDe
 @router.get(f"{MODELS}/alias")
 def get_model_version_by_alias(msg: MessageDep, ms: MlflowDep) -> Response:
     name, alias = msg.required("name"), msg.required("alias")
-    if alias.lower() == "latest":  # a virtual alias: the highest version
-        return _version_out(ms, ms.registry.resolve(f"{name}@latest"))
-    validate_alias_name(alias)
+    if alias.lower() != "latest":  # "latest" is virtual: the highest version
+        validate_alias_name(alias)
     try:
-        found = ms.registry.get_alias(name, alias)
+        return _version_out(*ms.stages.version_by_alias(name, alias))
     except AliasNotFoundError as error:
         raise invalid(f"Registered model alias {alias} not found.") from error
-    return _version_out(ms, ms.registry.get_version(name, found.version))
 
 
 # -- model versions -----------------------------------------------------------------------------
@@ -184,7 +187,7 @@ def get_model_version_by_alias(msg: MessageDep, ms: MlflowDep) -> Response:
 
 @router.post(f"{VERSIONS}/create")
 def create_model_version(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
-    version, _ = ms.sources.register(
+    version, extras = ms.sources.register(
         msg.required("name"),
         msg.required("source"),
         actor=actor,
@@ -194,34 +197,35 @@ def create_model_version(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Res
         tags=msg.key_values("tags"),
         run_link=msg.text("run_link") or "",
     )
-    return _version_out(ms, version)
+    return _version_out(version, extras)
 
 
 @router.get(f"{VERSIONS}/get")
 def get_model_version(msg: MessageDep, ms: MlflowDep) -> Response:
-    return _version_out(ms, ms.registry.get_version(msg.required("name"), msg.version()))
+    return _version_out(*ms.stages.version(msg.required("name"), msg.version()))
 
 
 @router.patch(f"{VERSIONS}/update")
 def update_model_version(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
     name, number = msg.required("name"), msg.version()
     description = msg.text("description")
-    version = ms.registry.update_version(name, number, actor=actor, description=description)
+    ms.registry.update_version(name, number, actor=actor, description=description)
     if description is not None:
         ms.stages.mark_updated(name, number)
-    return _version_out(ms, version)
+    return _version_out(*ms.stages.version(name, number))
 
 
 @router.post(f"{VERSIONS}/transition-stage")
 def transition_model_version_stage(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
-    version = ms.stages.transition(
-        msg.required("name"),
-        msg.version(),
+    name, number = msg.required("name"), msg.version()
+    ms.stages.transition(
+        name,
+        number,
         msg.required("stage"),
         archive_existing=msg.flag("archive_existing_versions"),
         actor=actor,
     )
-    return _version_out(ms, version)
+    return _version_out(*ms.stages.version(name, number))
 
 
 @router.delete(f"{VERSIONS}/delete")

@@ -1,44 +1,63 @@
-"""Model cards: a Markdown file shipped inside a version (``README.md``, ``MODEL_CARD.md``).
+"""Model cards for the model and version pages.
 
-The card is read through the same service call the download API uses, only when it sits at the
-top of the version's files and is small enough to render on a page.
+A version's card is the one registered for it (``Evaluations.get_card``, the same call as
+``GET /api/v1/models/{name}/versions/{n}/card``); without one, a Markdown file shipped at the
+top of the version's files (``MODEL_CARD.md``, ``modelcard.md``, ``README.md``) stands in, read
+through the same service call downloads use, when it is small enough to render on a page.
+YAML front matter is shown as a small table, not as Markdown.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from modelreg.domain.entities import ModelVersion
 from modelreg.domain.errors import NotFoundError
-from modelreg.service.uploads import Uploads
+from modelreg.domain.records import split_front_matter
+from modelreg.wiring import Services
 
-CARD_NAMES = ("model_card.md", "modelcard.md", "readme.md")
+CARD_FILES = ("model_card.md", "modelcard.md", "readme.md")
 MAX_CARD_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
-class ModelCard:
-    path: str
+class CardView:
+    source: str  # "registered card, revision 2" or the file's path
     version: int
-    text: str
+    text: str  # the Markdown body, front matter removed
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
 def card_file(version: ModelVersion) -> str | None:
     by_name = {entry.path.lower(): entry for entry in version.files if "/" not in entry.path}
-    for name in CARD_NAMES:
+    for name in CARD_FILES:
         entry = by_name.get(name)
         if entry is not None and entry.size <= MAX_CARD_BYTES:
             return entry.path
     return None
 
 
-def read_card(uploads: Uploads, version: ModelVersion) -> ModelCard | None:
+def read_card(services: Services, version: ModelVersion) -> CardView | None:
+    try:
+        card = services.evaluations.get_card(version.model_name, version.version)
+    except NotFoundError:
+        return _card_from_files(services, version)
+    _front, body = split_front_matter(card.content)
+    return CardView(
+        f"registered card, revision {card.revision}", version.version, body, card.metadata
+    )
+
+
+def _card_from_files(services: Services, version: ModelVersion) -> CardView | None:
     path = card_file(version)
     if path is None:
         return None
     entry = next(entry for entry in version.files if entry.path == path)
     try:
-        data = b"".join(uploads.open_blob(entry.digest, 0, entry.size))
+        data = b"".join(services.uploads.open_blob(entry.digest, 0, entry.size))
     except NotFoundError:
         return None  # the page still renders; the files table shows what the version declares
-    return ModelCard(path, version.version, data.decode("utf-8", errors="replace"))
+    _front, body = split_front_matter(data.decode("utf-8", errors="replace"))
+    return CardView(path, version.version, body)

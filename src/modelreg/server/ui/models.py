@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 
 from modelreg.domain.entities import ModelVersion
 from modelreg.domain.errors import ModelregError
-from modelreg.server.deps import ActorDep, RegistryDep, UploadsDep
+from modelreg.server.deps import ActorDep, RegistryDep, get_services
 from modelreg.server.ui import paths
 from modelreg.server.ui.cards import read_card
 from modelreg.server.ui.forms import (
@@ -25,7 +25,6 @@ from modelreg.server.ui.forms import (
 from modelreg.server.ui.rendering import UiRoute, links_for, render, status_of
 from modelreg.server.ui.versions import version_response
 from modelreg.service.registry import Registry
-from modelreg.service.uploads import Uploads
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 
@@ -37,16 +36,13 @@ MAX_METRIC_COLUMNS = 8
 
 
 @router.get(paths.MODEL, name="ui_model")
-def model_page(
-    request: Request, name: str, registry: RegistryDep, uploads: UploadsDep, cursor: str = ""
-) -> Response:
-    return model_response(request, registry, uploads, name, cursor=cursor)
+def model_page(request: Request, name: str, registry: RegistryDep, cursor: str = "") -> Response:
+    return model_response(request, registry, name, cursor=cursor)
 
 
 def model_response(
     request: Request,
     registry: Registry,
-    uploads: Uploads,
     name: str,
     *,
     cursor: str = "",
@@ -66,7 +62,7 @@ def model_response(
         "model": model,
         "versions": versions.items,
         "latest": latest,
-        "card": read_card(uploads, latest) if latest else None,
+        "card": read_card(get_services(request), latest) if latest else None,
         "events": events.items,
         "more_events": events.next_cursor is not None,
         "metric_columns": columns,
@@ -130,7 +126,6 @@ def edit_model(
     request: Request,
     name: str,
     registry: RegistryDep,
-    uploads: UploadsDep,
     actor: ActorDep,
     description: FormText = "",
     owner: FormText = "",
@@ -149,7 +144,7 @@ def edit_model(
             delete_tags=removed,
         )
     except ModelregError as error:
-        return model_response(request, registry, uploads, name, refused=error, form=form)
+        return model_response(request, registry, name, refused=error, form=form)
     return see_other(links_for(request).model(name, {"done": "model-saved"}))
 
 
@@ -158,7 +153,6 @@ def set_alias(
     request: Request,
     name: str,
     registry: RegistryDep,
-    uploads: UploadsDep,
     actor: ActorDep,
     alias: FormText = "",
     version: FormText = "",
@@ -171,9 +165,9 @@ def set_alias(
     except ModelregError as error:
         if from_version.isdigit():
             return version_response(
-                request, registry, uploads, name, int(from_version), refused=error, form=form
+                request, registry, name, int(from_version), refused=error, form=form
             )
-        return model_response(request, registry, uploads, name, refused=error, form=form)
+        return model_response(request, registry, name, refused=error, form=form)
     links = links_for(request)
     if from_version.isdigit():
         return see_other(links.version(name, int(from_version), {"done": "alias-set"}))
@@ -186,11 +180,10 @@ def delete_alias(
     name: str,
     alias: str,
     registry: RegistryDep,
-    uploads: UploadsDep,
     actor: ActorDep,
 ) -> Response:
     try:
         registry.delete_alias(name, alias, actor=actor)
     except ModelregError as error:
-        return model_response(request, registry, uploads, name, refused=error)
+        return model_response(request, registry, name, refused=error)
     return see_other(links_for(request).model(name, {"done": "alias-removed"}))

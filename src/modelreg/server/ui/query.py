@@ -27,12 +27,13 @@ from modelreg.domain.filters import (
 )
 
 # The sort menu: value -> (label, ordering). "" keeps the filter's own ORDER BY, else by name.
+# Every choice sorts by a plain column; ORDER BY latest_version stays available in the search box
+# but is left out of the menu, as it costs a correlated max() per model (see docs/ui.md).
 SORTS: dict[str, tuple[str, tuple[OrderItem, ...]]] = {
     "": ("Name (A\u2013Z)", ()),
     "-name": ("Name (Z\u2013A)", (OrderItem(Field("attr", "name"), descending=True),)),
     "-updated_at": ("Recently updated", (OrderItem(Field("attr", "updated_at"), True),)),
     "-created_at": ("Newest", (OrderItem(Field("attr", "created_at"), True),)),
-    "-latest_version": ("Most versions", (OrderItem(Field("attr", "latest_version"), True),)),
 }
 
 _BARE_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")

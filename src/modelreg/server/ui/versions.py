@@ -12,7 +12,7 @@ from modelreg import routes
 from modelreg.domain.entities import ModelVersion
 from modelreg.domain.errors import ModelregError
 from modelreg.domain.filters import BoolOp, Comparison, Field, OrderItem, Query
-from modelreg.server.deps import ActorDep, RegistryDep, UploadsDep
+from modelreg.server.deps import ActorDep, RegistryDep, get_services
 from modelreg.server.ui import paths
 from modelreg.server.ui.cards import read_card
 from modelreg.server.ui.forms import (
@@ -27,7 +27,6 @@ from modelreg.server.ui.paths import Links
 from modelreg.server.ui.query import format_query
 from modelreg.server.ui.rendering import UiRoute, links_for, render, status_of
 from modelreg.service.registry import Registry
-from modelreg.service.uploads import Uploads
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 
@@ -41,16 +40,13 @@ class PullCommand:
 
 
 @router.get(paths.VERSION, name="ui_version")
-def version_page(
-    request: Request, name: str, version: int, registry: RegistryDep, uploads: UploadsDep
-) -> Response:
-    return version_response(request, registry, uploads, name, version)
+def version_page(request: Request, name: str, version: int, registry: RegistryDep) -> Response:
+    return version_response(request, registry, name, version)
 
 
 def version_response(
     request: Request,
     registry: Registry,
-    uploads: Uploads,
     name: str,
     number: int,
     *,
@@ -64,7 +60,7 @@ def version_response(
     context: dict[str, Any] = {
         "model": model,
         "version": version,
-        "card": read_card(uploads, version),
+        "card": read_card(get_services(request), version),
         "children": children.items,
         "more_children": children.next_cursor is not None,
         "commands": pull_commands(str(request.base_url).rstrip("/"), version),
@@ -126,7 +122,6 @@ def edit_version(
     name: str,
     version: int,
     registry: RegistryDep,
-    uploads: UploadsDep,
     actor: ActorDep,
     description: FormText = "",
     tags: FormText = "",
@@ -144,5 +139,5 @@ def edit_version(
             delete_tags=removed,
         )
     except ModelregError as error:
-        return version_response(request, registry, uploads, name, version, refused=error, form=form)
+        return version_response(request, registry, name, version, refused=error, form=form)
     return see_other(links_for(request).version(name, version, {"done": "version-saved"}))
