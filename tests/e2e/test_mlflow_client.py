@@ -579,12 +579,9 @@ def test_sklearn_log_register_download_and_load(url: str, name: str, tmp_path: P
     assert client.get_logged_model(info.model_id).status.name == "READY"
 
 
-with warnings.catch_warnings():  # MLflow suggests type hints when the class is defined
-    warnings.simplefilter("ignore")
-
-    class AddOne(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
-        def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
-            return model_input + 1
+class AddOne(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+    def predict(self, model_input: list[int], params=None) -> list[int]:  # type: ignore[no-untyped-def]
+        return [x + 1 for x in model_input]
 
 
 # Naming the requirements skips MLflow's inference, which imports the model in a subprocess.
@@ -599,10 +596,10 @@ def test_pyfunc_log_register_and_load(url: str, name: str):
     version = mlflow.register_model(info.model_uri, name)
     assert version.version == "1"
     loaded = mlflow.pyfunc.load_model(f"models:/{name}/1")
-    assert list(loaded.predict(np.array([1, 2]))) == [2, 3]
+    assert loaded.predict([1, 2]) == [2, 3]
     copy = MlflowClient().copy_model_version(f"models:/{name}/1", name)
     assert copy.version == "2"
-    assert list(mlflow.pyfunc.load_model(f"models:/{name}/2").predict(np.array([5]))) == [6]
+    assert mlflow.pyfunc.load_model(f"models:/{name}/2").predict([5]) == [6]
 
 
 # -- one registry, two APIs ---------------------------------------------------------------------
@@ -651,7 +648,7 @@ def test_mlflow_sees_models_pushed_with_modelreg(url: str, name: str, tmp_path: 
         "None",
     )
     loaded = mlflow.pyfunc.load_model(f"models:/{name}@live")
-    assert list(loaded.predict(np.array([41]))) == [42]
+    assert loaded.predict([41]) == [42]
     native.set_alias(name, "canary", 1)
     assert client.get_model_version_by_alias(name, "canary").version == "1"
     assert json.loads(json.dumps(client.get_registered_model(name).aliases)) == {

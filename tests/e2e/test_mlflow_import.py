@@ -23,7 +23,6 @@ pytest.importorskip("mlflow")
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import mlflow.pyfunc
-    import numpy as np
     from mlflow import MlflowClient
     from mlflow.utils.request_utils import _cached_get_request_session
 
@@ -105,12 +104,9 @@ def _log_files(client: MlflowClient, run_id: str, folder: Path, files: dict[str,
     client.log_artifacts(run_id, str(folder), "model")
 
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-
-    class Doubler(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
-        def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
-            return model_input * 2
+class Doubler(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+    def predict(self, model_input: list[int], params=None) -> list[int]:  # type: ignore[no-untyped-def]
+        return [x * 2 for x in model_input]
 
 
 def test_import_copies_the_registry_and_is_idempotent(
@@ -178,7 +174,7 @@ def test_import_copies_the_registry_and_is_idempotent(
         doubler = registry.pull("doubler/1", tmp_path / "doubler")
         assert (doubler / "MLmodel").is_file()
     model = mlflow.pyfunc.load_model(str(doubler))
-    assert list(model.predict(np.array([21]))) == [42]
+    assert model.predict([21]) == [42]
 
     second = run_cli("--home", home, "import", "mlflow", "--from", mlflow_url, "--json", env=env)
     assert second.returncode == 0, second.stderr

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from modelreg.server.deps import get_services
+from modelreg.server.deps import get_actor, get_services
 from modelreg.service.artifacts import Artifacts
 from modelreg.service.registry import Registry
 from modelreg.service.sources import VersionSources
@@ -48,7 +48,9 @@ class MlflowServices:
         )
 
 
-def get_mlflow(request: Request) -> MlflowServices:
+async def get_mlflow(request: Request) -> MlflowServices:
+    """Async only to stay on the event loop: it never blocks (FastAPI runs plain ``def``
+    dependencies in the thread pool, a hop per request that costs more than the lookup)."""
     state = request.app.state
     found: MlflowServices | None = getattr(state, "mlflow_services", None)
     if found is None:
@@ -60,4 +62,9 @@ def get_mlflow(request: Request) -> MlflowServices:
     return found
 
 
+async def get_mlflow_actor(request: Request) -> str:
+    return get_actor(request)  # the same rule as the native API, without a thread hop
+
+
 MlflowDep = Annotated[MlflowServices, Depends(get_mlflow)]
+MlflowActorDep = Annotated[str, Depends(get_mlflow_actor)]

@@ -13,9 +13,8 @@ from modelreg.domain.entities import ModelVersion, Page, RegisteredModel
 from modelreg.domain.errors import AliasNotFoundError
 from modelreg.domain.rules import validate_alias_name
 from modelreg.domain.tracking import VersionExtras, version_artifact_uri
-from modelreg.server.deps import ActorDep
 from modelreg.server.mlflow import wire
-from modelreg.server.mlflow.deps import API, MlflowDep, MlflowServices
+from modelreg.server.mlflow.deps import API, MlflowActorDep, MlflowDep, MlflowServices
 from modelreg.server.mlflow.errors import MlflowRoute, invalid
 from modelreg.server.mlflow.filters import model_search, version_search
 from modelreg.server.mlflow.messages import Message, MessageDep
@@ -86,7 +85,7 @@ def _collect(
 
 
 @router.post(f"{MODELS}/create")
-def create_registered_model(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+def create_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     model = ms.registry.create_model(
         msg.required("name"),
         actor=actor,
@@ -102,20 +101,20 @@ def get_registered_model(msg: MessageDep, ms: MlflowDep) -> Response:
 
 
 @router.post(f"{MODELS}/rename")
-def rename_registered_model(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+def rename_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     model = ms.registry.rename_model(msg.required("name"), msg.required("new_name"), actor=actor)
     return _model_out(ms, model)
 
 
 @router.patch(f"{MODELS}/update")
-def update_registered_model(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+def update_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name = msg.required("name")
     model = ms.registry.update_model(name, actor=actor, description=msg.text("description"))
     return _model_out(ms, model)
 
 
 @router.delete(f"{MODELS}/delete")
-def delete_registered_model(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+def delete_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     ms.registry.delete_model(msg.required("name"), actor=actor)
     return wire.ok()
 
@@ -142,27 +141,29 @@ def get_latest_versions(msg: MessageDep, ms: MlflowDep) -> Response:
 
 
 @router.post(f"{MODELS}/set-tag")
-def set_registered_model_tag(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+def set_registered_model_tag(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     tag = {msg.required("key"): msg.text("value") or ""}
     ms.registry.update_model(msg.required("name"), actor=actor, set_tags=tag)
     return wire.ok()
 
 
 @router.delete(f"{MODELS}/delete-tag")
-def delete_registered_model_tag(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+def delete_registered_model_tag(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     ms.registry.update_model(msg.required("name"), actor=actor, delete_tags=[msg.required("key")])
     return wire.ok()
 
 
 @router.post(f"{MODELS}/alias")
-def set_registered_model_alias(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+def set_registered_model_alias(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name, alias = msg.required("name"), msg.required("alias")
     ms.registry.set_alias(name, alias, msg.version(), actor=actor)
     return wire.ok()
 
 
 @router.delete(f"{MODELS}/alias")
-def delete_registered_model_alias(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+def delete_registered_model_alias(
+    msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep
+) -> Response:
     name, alias = msg.required("name"), msg.required("alias")
     ms.registry.get_model(name)
     # As in MLflow, deleting an alias that is not there is not an error.
@@ -186,7 +187,7 @@ def get_model_version_by_alias(msg: MessageDep, ms: MlflowDep) -> Response:
 
 
 @router.post(f"{VERSIONS}/create")
-def create_model_version(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+def create_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     version, extras = ms.sources.register(
         msg.required("name"),
         msg.required("source"),
@@ -206,7 +207,7 @@ def get_model_version(msg: MessageDep, ms: MlflowDep) -> Response:
 
 
 @router.patch(f"{VERSIONS}/update")
-def update_model_version(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+def update_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name, number = msg.required("name"), msg.version()
     description = msg.text("description")
     ms.registry.update_version(name, number, actor=actor, description=description)
@@ -216,7 +217,9 @@ def update_model_version(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Res
 
 
 @router.post(f"{VERSIONS}/transition-stage")
-def transition_model_version_stage(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+def transition_model_version_stage(
+    msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep
+) -> Response:
     name, number = msg.required("name"), msg.version()
     ms.stages.transition(
         name,
@@ -229,7 +232,7 @@ def transition_model_version_stage(msg: MessageDep, ms: MlflowDep, actor: ActorD
 
 
 @router.delete(f"{VERSIONS}/delete")
-def delete_model_version(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+def delete_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name = msg.required("name")
     ms.registry.delete_version(name, msg.version(), actor=actor)
     ms.stages.mark_model_updated(name)
@@ -257,14 +260,14 @@ def get_model_version_download_uri(msg: MessageDep, ms: MlflowDep) -> Response:
 
 
 @router.post(f"{VERSIONS}/set-tag")
-def set_model_version_tag(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+def set_model_version_tag(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     tag = {msg.required("key"): msg.text("value") or ""}
     ms.registry.update_version(msg.required("name"), msg.version(), actor=actor, set_tags=tag)
     return wire.ok()
 
 
 @router.delete(f"{VERSIONS}/delete-tag")
-def delete_model_version_tag(msg: MessageDep, ms: MlflowDep, actor: ActorDep) -> Response:
+def delete_model_version_tag(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name, number, key = msg.required("name"), msg.version(), msg.required("key")
     ms.registry.update_version(name, number, actor=actor, delete_tags=[key])
     return wire.ok()
