@@ -20,6 +20,9 @@
     │   └── ProtectedAliasError        PROTECTED_ALIAS
     ├── PolicyViolationError           POLICY_VIOLATION
     ├── PermissionDeniedError          PERMISSION_DENIED
+    │   └── QuarantinedError           QUARANTINED
+    ├── UnauthenticatedError           UNAUTHENTICATED
+    ├── VerificationError              VERIFICATION_FAILED
     └── UnavailableError               UNAVAILABLE
 
 Every class carries a stable ``code``; the server maps codes to HTTP statuses in one table
@@ -128,6 +131,24 @@ class WebhookNotFoundError(NotFoundError):
 
 class PermissionDeniedError(ModelregError):
     code = "PERMISSION_DENIED"
+
+
+class QuarantinedError(PermissionDeniedError):
+    """A version holds files a scanner found unsafe or suspicious; pulls need an override."""
+
+    code = "QUARANTINED"
+
+
+class UnauthenticatedError(ModelregError):
+    """No credentials, or credentials that are unknown, expired or revoked."""
+
+    code = "UNAUTHENTICATED"
+
+
+class VerificationError(ModelregError):
+    """A signature or a stored file does not match what was signed or recorded."""
+
+    code = "VERIFICATION_FAILED"
 
 
 class UnavailableError(ModelregError):

@@ -222,7 +222,12 @@ def utcnow() -> datetime:
 # Tables of other features live in their own modules on the same ``Base``; importing them here
 # registers them in ``Base.metadata`` (migrations, drift checks and test truncation see them).
 from modelreg.store.sql import (  # noqa: E402
+    access_tables,  # noqa: F401
+    auth_tables,  # noqa: F401
     governance_tables,  # noqa: F401
     records_tables,  # noqa: F401
+    scan_tables,  # noqa: F401
+    signature_tables,  # noqa: F401
+    storage_tables,  # noqa: F401
     tracking,  # noqa: F401
 )
