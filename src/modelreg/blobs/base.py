@@ -22,6 +22,17 @@ class ObjectInfo:
     modified_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """A count of stored objects and their bytes (what a sweep removed, or what is stored)."""
+
+    objects: int = 0
+    bytes: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.objects + other.objects, self.bytes + other.bytes)
+
+
 class ObjectWriter(Protocol):
     """A write in progress. Nothing is visible under the key until ``commit`` returns."""
 
@@ -97,3 +108,12 @@ class BlobStore(Protocol):
         """Temporary upload objects, for garbage collection of abandoned uploads."""
 
     def delete_upload(self, key: str) -> None: ...
+
+    def sweep_parts(self, *, older_than: datetime, dry_run: bool) -> Usage:
+        """Delete stored parts of blobs (chunks) that no stored blob uses any more and that were
+        written before ``older_than`` (so parts of an upload in progress survive). Garbage
+        collection calls it after it has deleted unreferenced blobs. Answers what was (or, with
+        ``dry_run``, would be) removed; a store without parts answers ``Usage()``."""
+
+    def usage(self) -> Usage:
+        """Physical objects and bytes held: blobs, and any parts and recipes behind them."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from enum import Enum
 
-from modelreg.blobs.base import BlobStore, ObjectBackend, ObjectInfo, ObjectWriter
+from modelreg.blobs.base import BlobStore, ObjectBackend, ObjectInfo, ObjectWriter, Usage
 from modelreg.blobs.layout import (
     BLOBS_PREFIX,
     UPLOADS_PREFIX,
@@ -76,6 +77,16 @@ class ContentAddressedStore:
                 f"{key[:200]!r} is not an upload key (expected 'uploads/<id>/<name>')", field="key"
             )
         self.backend.delete(key)
+
+    def sweep_parts(self, *, older_than: datetime, dry_run: bool) -> Usage:
+        """Whole blobs have no parts: nothing to sweep."""
+        return Usage()
+
+    def usage(self) -> Usage:
+        total = Usage()
+        for _digest, info in self.list_digests():
+            total += Usage(1, info.size)
+        return total
 
 
 class _State(Enum):
