@@ -16,6 +16,7 @@ from modelreg.server.app import create_app
 from modelreg.settings import Settings
 from modelreg.wiring import Services, open_services
 from tests import databases
+from tests.s3server import s3_env, s3_server  # noqa: F401  (S3 fixtures for every suite)
 
 
 @pytest.fixture(scope="session")

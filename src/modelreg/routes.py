@@ -14,10 +14,22 @@ VERSION = f"{API}/models/{{name}}/versions/{{version}}"
 VERSION_FILE = f"{API}/models/{{name}}/versions/{{version}}/files/{{path:path}}"
 ALIAS = f"{API}/models/{{name}}/aliases/{{alias}}"
 EVENTS = f"{API}/models/{{name}}/events"
+# Role grants on a model (docs/permissions.md).
+MODEL_PERMISSIONS = f"{API}/models/{{name}}/permissions"
 UPLOADS = f"{API}/models/{{name}}/uploads"
 UPLOAD = f"{API}/uploads/{{upload_id}}"
 UPLOAD_BLOB = f"{API}/uploads/{{upload_id}}/blobs/{{digest}}"
 UPLOAD_COMMIT = f"{API}/uploads/{{upload_id}}/commit"
+# Chunked pushes of large blobs (docs/dedup.md).
+CHUNKING = f"{API}/chunking"
+UPLOAD_BLOB_CHUNKS = f"{API}/uploads/{{upload_id}}/blobs/{{digest}}/chunks"
+UPLOAD_BLOB_CHUNK = f"{API}/uploads/{{upload_id}}/blobs/{{digest}}/chunks/{{chunk_digest}}"
+UPLOAD_BLOB_ASSEMBLE = f"{API}/uploads/{{upload_id}}/blobs/{{digest}}/assemble"
+# Direct uploads of whole blobs to the object store (docs/storage-s3.md).
+DIRECT_UPLOAD = f"{API}/uploads/{{upload_id}}/blobs/{{digest}}/direct"
+DIRECT_UPLOAD_PARTS = f"{API}/uploads/{{upload_id}}/blobs/{{digest}}/direct/parts"
+DIRECT_UPLOAD_COMPLETE = f"{API}/uploads/{{upload_id}}/blobs/{{digest}}/direct/complete"
+DIRECT_UPLOAD_ABORT = f"{API}/uploads/{{upload_id}}/blobs/{{digest}}/direct/abort"
 BLOB = f"{API}/blobs/{{digest}}"
 SEARCH_VERSIONS = f"{API}/versions"
 RESOLVE = f"{API}/resolve"
@@ -46,7 +58,30 @@ VERSION_EVALUATIONS = f"{API}/models/{{name}}/versions/{{version}}/evaluations"
 VERSION_CARD = f"{API}/models/{{name}}/versions/{{version}}/card"
 VERSION_ARCHIVE = f"{API}/models/{{name}}/versions/{{version}}/archive"
 VERSION_RESTORE = f"{API}/models/{{name}}/versions/{{version}}/restore"
+# Signing keys and manifest signatures (docs/signing.md).
+SIGNING_KEYS = f"{API}/signing-keys"
+SIGNING_KEY = f"{API}/signing-keys/{{key_name}}"
+VERSION_SIGNATURES = f"{API}/models/{{name}}/versions/{{version}}/signatures"
+# Users, teams and API tokens (authentication, docs/security.md).
+WHOAMI = f"{API}/whoami"
+USERS = f"{API}/users"
+TEAMS = f"{API}/teams"
+TEAM_MEMBER = f"{API}/teams/{{team}}/members/{{user}}"
+TOKENS = f"{API}/tokens"
+TOKEN = f"{API}/tokens/{{token_id}}"
+# Storage: garbage collection, retention policies, the storage report (docs/storage.md).
+STORAGE = f"{API}/storage"
+STORAGE_GC = f"{API}/storage/gc"
+RETENTION = f"{API}/retention"
+RETENTION_PLAN = f"{API}/retention/plan"
+RETENTION_APPLY = f"{API}/retention/apply"
+MODEL_RETENTION = f"{API}/models/{{name}}/retention"
 
+# Model-file scans and quarantine (docs/scanning.md).
+VERSION_SCAN = f"{API}/models/{{name}}/versions/{{version}}/scan"
+SCANS_RESCAN = f"{API}/scans/rescan"
+ALLOW_UNSAFE_HEADER = "X-Modelreg-Allow-Unsafe"
+ALLOW_UNSAFE_PARAM = "allow_unsafe"
 USER_HEADER = "X-Modelreg-User"
 
 

@@ -37,6 +37,9 @@ _SCRUBBED_ENV = (
     "MODELREG_STORAGE_URL",
     "MODELREG_CACHE",
     "MODELREG_USER",
+    "MODELREG_TOKEN",
+    "MODELREG_CONFIG_DIR",
+    "MODELREG_AUTH",
 )
 
 
@@ -155,6 +158,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFactory]:
         *,
         database_url: str | None = None,
         storage_url: str | None = None,
+        extra_args: Sequence[str] = (),
     ) -> RunningServer:
         home = home or tmp_path_factory.mktemp("server-home")
         home.mkdir(parents=True, exist_ok=True)
@@ -167,6 +171,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFactory]:
                 command += ["--database-url", database_url]
             if storage_url:
                 command += ["--storage-url", storage_url]
+            command += list(extra_args)  # e.g. --auth
             log_path = logs / f"server-{port}-{attempt}.log"
             log = log_path.open("wb")
             process = subprocess.Popen(

@@ -40,6 +40,8 @@ FAST_WEBHOOKS = {
     "MODELREG_WEBHOOK_RETRY_BASE": "0.2",
     "MODELREG_WEBHOOK_RETRY_CAP": "1.0",
     "MODELREG_WEBHOOK_LEASE": "2.0",
+    # The receiver listens on loopback, which webhooks may reach only when allowed explicitly.
+    "MODELREG_WEBHOOK_ALLOWED_HOSTS": '["*", "127.0.0.1"]',
 }
 
 

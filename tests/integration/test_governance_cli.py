@@ -36,6 +36,8 @@ def test_policy_promote_and_webhook_commands(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MODELREG_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("COLUMNS", "200")
+    # The webhook below targets loopback, which is refused unless allowed explicitly.
+    monkeypatch.setenv("MODELREG_WEBHOOK_ALLOWED_HOSTS", '["*", "127.0.0.1"]')
 
     def cli(user: str, *args: str | Path) -> CliResult:
         monkeypatch.setenv("MODELREG_USER", user)

@@ -31,6 +31,10 @@ DOMAIN_ERRORS = [
     errors.PolicyNotFoundError,
     errors.PromotionNotFoundError,
     errors.WebhookNotFoundError,
+    errors.UserNotFoundError,
+    errors.TeamNotFoundError,
+    errors.TokenNotFoundError,
+    errors.SigningKeyNotFoundError,
 ]
 
 

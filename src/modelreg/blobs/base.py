@@ -7,10 +7,10 @@ content addressed by ``Digest``, implemented once in ``cas.py`` on top of any ba
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from modelreg.domain.digests import Digest
 
@@ -117,3 +117,82 @@ class BlobStore(Protocol):
 
     def usage(self) -> Usage:
         """Physical objects and bytes held: blobs, and any parts and recipes behind them."""
+
+
+# -- direct transfers: clients move bytes to and from the object store without the server -------
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedPart:
+    """One part of a multipart upload, as the object store acknowledged it."""
+
+    number: int
+    etag: str
+
+
+@runtime_checkable
+class DirectTransfers(Protocol):
+    """What an ``ObjectBackend`` offers when clients can reach its objects themselves (S3):
+    pre-signed URLs and client-driven multipart uploads. ``expires`` is in seconds."""
+
+    def presign_get(self, key: str, *, expires: int, filename: str | None = None) -> str:
+        """A URL that GETs ``key`` (Range allowed), offered as download ``filename`` if given."""
+
+    def presign_put(self, key: str, *, expires: int) -> str:
+        """A URL that PUTs the whole object ``key`` in one request."""
+
+    def create_multipart(self, key: str) -> str:
+        """Start a multipart upload to ``key``; answers its upload id."""
+
+    def presign_part(self, key: str, upload_id: str, part_number: int, *, expires: int) -> str:
+        """A URL that PUTs part ``part_number`` (from 1) of the multipart upload."""
+
+    def complete_multipart(self, key: str, upload_id: str, parts: Sequence[UploadedPart]) -> None:
+        """Join ``parts`` into the object ``key``; nothing is visible under it before."""
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Drop the multipart upload and its parts; safe to repeat."""
+
+
+@dataclass(frozen=True, slots=True)
+class DirectUpload:
+    """A blob upload that a client sends straight to the object store.
+
+    ``transfer_id`` names the temporary object (``uploads/<transfer_id>/data``); ``multipart_id``
+    is the store's multipart upload id, or None when the blob goes in one PUT.
+    """
+
+    transfer_id: str
+    multipart_id: str | None
+
+
+class DirectBlobTransfers(Protocol):
+    """Direct transfers in terms of digests: what the service layer uses (``cas.py``)."""
+
+    def download_url(
+        self, digest: Digest, *, expires: int, filename: str | None = None
+    ) -> str | None:
+        """A pre-signed URL of the blob, or None when it is not stored as one object (absent,
+        or kept another way, e.g. as chunks): the server then answers for it itself."""
+
+    def start_upload(self, *, multipart: bool) -> DirectUpload:
+        """Reserve a temporary object for one blob, as a multipart upload or a single PUT."""
+
+    def part_url(self, upload: DirectUpload, part_number: int, *, expires: int) -> str:
+        """The URL a client PUTs part ``part_number`` to (1 only, for a single PUT)."""
+
+    def finish_upload(
+        self,
+        upload: DirectUpload,
+        parts: Sequence[UploadedPart],
+        expected: Digest,
+        expected_size: int,
+    ) -> None:
+        """Complete the upload, read it back to check size and digest, and move it into place.
+
+        Raises ``DigestMismatchError`` (and discards the data) when the content differs; a blob
+        that is already present counts as success.
+        """
+
+    def abort_upload(self, upload: DirectUpload) -> None:
+        """Discard the upload and anything sent for it; safe to repeat."""

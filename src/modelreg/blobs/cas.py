@@ -88,6 +88,46 @@ class ContentAddressedStore:
             total += Usage(1, info.size)
         return total
 
+    def adopt_upload(self, upload_id: str, expected: Digest, expected_size: int) -> None:
+        """Check an object written to ``uploads/<upload_id>/data`` by someone else (a client
+        uploading straight to the object store) by reading it back, then move it into place.
+
+        The writer is not trusted: size and digest are measured here. Raises
+        ``DigestMismatchError`` after deleting the object when they differ from the expected.
+        """
+        key = upload_key(upload_id)
+        try:
+            info = self.backend.stat(key)
+            if info is None:
+                raise BlobNotFoundError(
+                    f"upload {upload_id} holds no data; was it sent?", upload_id=upload_id
+                )
+            if info.size != expected_size:  # refused without reading it
+                raise DigestMismatchError(
+                    f"size mismatch for {expected}: expected {expected_size} bytes, "
+                    f"received {info.size}",
+                    expected=str(expected),
+                    expected_size=expected_size,
+                    actual_size=info.size,
+                )
+            hasher = DigestHasher(expected.algorithm)
+            for chunk in self.backend.open_reader(key):
+                hasher.update(chunk)
+            actual = hasher.digest()
+            problem = _mismatch(expected, expected_size, actual, hasher.size)
+            if problem is not None:
+                raise DigestMismatchError(
+                    problem,
+                    expected=str(expected),
+                    actual=str(actual),
+                    expected_size=expected_size,
+                    actual_size=hasher.size,
+                )
+            _move_into_place(self.backend, key, actual, info.size)
+        except BaseException:
+            self.backend.delete(key)
+            raise
+
 
 class _State(Enum):
     OPEN = "open"
@@ -140,12 +180,7 @@ class ContentAddressedWriter:
             )
         try:
             self._writer.commit()
-            target = blob_key(actual)
-            present = self._backend.stat(target)
-            if present is not None and present.size == self.size:
-                self._backend.delete(self.key)  # already present counts as success
-            else:  # absent, or a damaged copy that this one replaces
-                self._backend.move(self.key, target)
+            _move_into_place(self._backend, self.key, actual, self.size)
         except BaseException:
             self.abort()
             raise
@@ -215,6 +250,17 @@ def _mismatch(
     if expected != actual:
         return f"digest mismatch: expected {expected}, actual {actual} ({actual_size} bytes)"
     return None
+
+
+def _move_into_place(backend: ObjectBackend, key: str, digest: Digest, size: int) -> None:
+    """Move verified data at ``key`` to the blob key of ``digest``; a copy that is already
+    present with the same size counts as success (the new one is dropped)."""
+    target = blob_key(digest)
+    present = backend.stat(target)
+    if present is not None and present.size == size:
+        backend.delete(key)
+    else:  # absent, or a damaged copy that this one replaces
+        backend.move(key, target)
 
 
 def _not_found(digest: Digest) -> BlobNotFoundError:

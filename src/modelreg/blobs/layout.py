@@ -8,6 +8,10 @@
     │   └── sha256/
     │       └── 9f/
     │           └── 9f86…08
+    ├── chunks/                          chunk pool of chunked blobs (blobs/chunks.py): same
+    │   └── blake3/ab/ab12…ef            shape as blobs/, named by the chunk's own digest
+    ├── recipes/                         a blob kept as chunks: JSON list of chunk digests and
+    │   └── blake3/cd/cd34…01            sizes, named by the whole blob's digest (recipes.py)
     └── uploads/
         └── <upload-id>/                 one folder per upload; may hold more files later
             └── data                     the bytes of an upload not yet moved into place

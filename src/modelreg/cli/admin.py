@@ -35,7 +35,8 @@ DatabaseOption = Annotated[
     str | None, typer.Option(envvar="MODELREG_DATABASE_URL", help="SQLAlchemy database URL.")
 ]
 StorageOption = Annotated[
-    str | None, typer.Option(envvar="MODELREG_STORAGE_URL", help="Blob storage folder.")
+    str | None,
+    typer.Option(envvar="MODELREG_STORAGE_URL", help="Blob storage folder or s3://bucket/prefix."),
 ]
 
 
@@ -45,13 +46,48 @@ def server(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
     storage_url: StorageOption = None,
+    auth: Annotated[
+        bool | None,
+        typer.Option(
+            "--auth/--no-auth",
+            help="Require API tokens (default: MODELREG_AUTH, else off); see docs/security.md.",
+        ),
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="Allow no authentication on a non-loopback host.")
+    ] = False,
+    s3_endpoint_url: Annotated[
+        str | None,
+        typer.Option(envvar="MODELREG_S3_ENDPOINT_URL", help="S3 endpoint (docs/storage-s3.md)."),
+    ] = None,
+    s3_region: Annotated[
+        str | None, typer.Option(envvar="MODELREG_S3_REGION", help="S3 region.")
+    ] = None,
+    direct_transfers: Annotated[
+        bool | None,
+        typer.Option(
+            "--direct-transfers/--no-direct-transfers",
+            help="Clients move blob bytes straight to and from S3 (default: on).",
+        ),
+    ] = None,
 ) -> None:
     """Run the registry's HTTP server (API at /api/v1, docs at /docs)."""
     import uvicorn
 
     from modelreg.server.app import create_app
+    from modelreg.server.auth import check_exposure
 
-    settings = _settings(home, database_url, storage_url, host=host, port=port)
+    extra: dict[str, object] = {"host": host, "port": port}
+    if auth is not None:
+        extra["auth"] = auth
+    if insecure:
+        extra["insecure"] = True
+    s3_options = {"s3_endpoint_url": s3_endpoint_url, "s3_region": s3_region}
+    extra.update({key: value for key, value in s3_options.items() if value})
+    if direct_transfers is not None:
+        extra["direct_transfers"] = direct_transfers
+    settings = _settings(home, database_url, storage_url, **extra)
+    check_exposure(settings.host, auth=settings.auth, insecure=settings.insecure)
     app = create_app(settings)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 

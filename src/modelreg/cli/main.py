@@ -9,11 +9,16 @@ from typing import Annotated
 
 import typer
 
-from modelreg.cli import admin, alias, audit, card, deploy, lifecycle, models, versions
+from modelreg.cli import accounts as account_commands
+from modelreg.cli import admin, alias, audit, card, deploy, lifecycle, models, scan, versions
+from modelreg.cli import login as login_commands
 from modelreg.cli.context import Target
 from modelreg.cli.importer import import_app
+from modelreg.cli.permissions import permission_app
 from modelreg.cli.policy import policy_app
 from modelreg.cli.promote import promote_app
+from modelreg.cli.signing import key_app, sign, verify
+from modelreg.cli.storage import gc, retention_app, storage
 from modelreg.cli.webhook import webhook_app
 from modelreg.domain.errors import ModelregError
 
@@ -45,6 +50,7 @@ def configure(
 app.command()(versions.push)
 app.command()(versions.pull)
 app.command()(versions.show)
+app.command()(scan.scan)  # docs/scanning.md
 app.command()(versions.versions)
 app.command()(versions.search)
 app.command()(models.models)
@@ -64,7 +70,20 @@ app.add_typer(card.eval_app, name="eval")
 app.add_typer(policy_app, name="policy")
 app.add_typer(promote_app, name="promote")
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(permission_app, name="permission")  # docs/permissions.md
 app.add_typer(import_app, name="import")
+app.command()(login_commands.login)
+app.command()(login_commands.logout)
+app.command()(login_commands.whoami)
+app.add_typer(account_commands.user_app, name="user")
+app.add_typer(account_commands.team_app, name="team")
+app.add_typer(account_commands.token_app, name="token")
+app.add_typer(key_app, name="key")
+app.command()(sign)
+app.command()(verify)
+app.command()(gc)  # docs/storage.md
+app.command()(storage)
+app.add_typer(retention_app, name="retention")
 
 
 def _fail(message: str, code: int) -> None:

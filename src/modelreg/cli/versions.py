@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Annotated
 
@@ -77,12 +78,32 @@ def pull(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="NAME, NAME/VERSION or NAME@ALIAS.")],
     dest: Annotated[Path | None, typer.Argument(help="Folder to write to.")] = None,
+    no_verify: Annotated[
+        bool, typer.Option("--no-verify", help="Skip the signature check of a signed version.")
+    ] = False,
+    trusted_key: Annotated[
+        list[Path] | None,
+        typer.Option("--trusted-key", help="Repeatable: trust this public key file instead."),
+    ] = None,
+    allow_unsafe: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsafe", help="Pull a quarantined version (files the scan flagged) anyway."
+        ),
+    ] = False,
 ) -> None:
-    """Download a version's files, verified against their digests."""
+    """Download a version's files, verified against their digests (and its signature)."""
     with target(ctx).client() as client:
         version = client.resolve(ref)
         with transfer_progress(f"pull {version.ref}", version.size) as progress:
-            written = client.pull(version.ref, dest, progress=progress)
+            written = client.pull(
+                version.ref,
+                dest,
+                progress=progress,
+                verify=not no_verify,
+                trusted_keys=trusted_key,
+                allow_unsafe=allow_unsafe,
+            )
     print(written)
 
 
@@ -94,8 +115,12 @@ def show(
     """Everything about one version."""
     with target(ctx).client() as client:
         version = client.resolve(ref)
+        scan = client.scan(version.ref)
+    verdicts = {file.path: str(file.verdict) for file in scan.files}
     if json_output:
-        print_json(version)
+        payload = {field.name: getattr(version, field.name) for field in fields(version)}
+        payload["scan"] = {"verdict": str(scan.verdict), "quarantined": scan.quarantined}
+        print_json(payload)
         return
     console.print(
         f"[bold]{version.ref}[/bold]  {version.status}  {short_time(version.created_at)}"
@@ -124,10 +149,12 @@ def show(
     for key, value in facts.items():
         if value is not None:
             console.print(f"{key}: {value}")
+    quarantine = " (quarantined: pulls need --allow-unsafe)" if scan.quarantined else ""
+    console.print(f"scan: {scan.verdict}{quarantine}", markup=False)
     print_table(
         None,
-        ["path", "size", "digest"],
-        [(f.path, human_size(f.size), str(f.digest)) for f in version.files],
+        ["path", "size", "digest", "scan"],
+        [(f.path, human_size(f.size), str(f.digest), verdicts[f.path]) for f in version.files],
     )
 
 

@@ -13,11 +13,17 @@ from typing import Any, TypeVar
 
 import httpx
 
+from modelreg.client.accounts import AccountsClient
 from modelreg.client.cache import BlobCache
+from modelreg.client.credentials import resolve_token
 from modelreg.client.files import collect_files, read_file, safe_target, write_verified
 from modelreg.client.http import HttpTransport
+from modelreg.client.permissions import PermissionsClient
 from modelreg.client.records import RecordsClient
+from modelreg.client.scans import ScanClient, refuse_quarantined
+from modelreg.client.storage import StorageClient
 from modelreg.client.transport import Progress, Transport
+from modelreg.client.verification import SigningClient
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import (
     Alias,
@@ -55,16 +61,21 @@ def default_cache_dir() -> Path:
     return Path(base) / "modelreg"
 
 
-class Client(RecordsClient):
+class Client(
+    RecordsClient, SigningClient, AccountsClient, StorageClient, ScanClient, PermissionsClient
+):
     """Push, find and pull model versions.
 
     ``Client("http://127.0.0.1:8080")`` talks to a server; ``Client.local("./modelreg-data")``
     runs the registry in-process with no server. Both raise the same ``modelreg`` errors.
+    A server that requires authentication gets ``token``, else ``MODELREG_TOKEN``, else the
+    token ``modelreg login`` saved for ``url`` (``client/credentials.py``).
     """
 
     def __init__(
         self,
         url: str | None = None,
+        token: str | None = None,
         *,
         transport: Transport | None = None,
         http_client: httpx.Client | None = None,
@@ -72,7 +83,12 @@ class Client(RecordsClient):
         cache_dir: Path | None = None,
     ) -> None:
         if transport is None:
-            transport = HttpTransport(url, client=http_client, user=user or default_user())
+            transport = HttpTransport(
+                url,
+                client=http_client,
+                user=user or default_user(),
+                token=resolve_token(url, token),
+            )
         self.transport = transport
         self.cache = BlobCache(cache_dir or default_cache_dir())
 
@@ -367,27 +383,46 @@ class Client(RecordsClient):
         return version
 
     def pull(
-        self, ref: str, dest: str | Path | None = None, *, progress: Progress | None = None
+        self,
+        ref: str,
+        dest: str | Path | None = None,
+        *,
+        progress: Progress | None = None,
+        verify: bool = True,
+        trusted_keys: Sequence[str | Path] | None = None,
+        allow_unsafe: bool = False,
     ) -> Path:
         """Write the files of ``ref`` under ``dest`` (default ``./NAME-VERSION``), verified
-        against their digests; blobs already in the local cache are not transferred again."""
+        against their digests; blobs already in the local cache are not transferred again.
+        A signed version is first checked against its signature (``verify=False`` skips
+        that; ``trusted_keys`` as for ``verify``). A quarantined version (a file the scanners
+        found unsafe or suspicious) raises ``QuarantinedError`` before anything is written,
+        unless ``allow_unsafe``."""
         version = self.resolve(ref)
+        if not allow_unsafe:
+            refuse_quarantined(self.transport.get_version_scan(version.model_name, version.version))
+        if verify:
+            self._check_before_pull(version, trusted_keys)
         root = Path(dest) if dest is not None else Path(f"{version.model_name}-{version.version}")
         root.mkdir(parents=True, exist_ok=True)
         for entry in version.files:
             target = safe_target(root, entry.path)
             if self.transport.remote:
-                self._pull_through_cache(entry, target, progress)
+                self._pull_through_cache(entry, target, progress, allow_unsafe=allow_unsafe)
             else:
-                write_verified(
-                    self.transport.read_blob(entry.digest), target, entry.digest, progress=progress
-                )
+                blob = self.transport.read_blob(entry.digest, allow_unsafe=allow_unsafe)
+                write_verified(blob, target, entry.digest, progress=progress)
         return root
 
     def _pull_through_cache(
-        self, entry: FileEntry, target: Path, progress: Progress | None
+        self,
+        entry: FileEntry,
+        target: Path,
+        progress: Progress | None,
+        *,
+        allow_unsafe: bool = False,
     ) -> None:
-        read = functools.partial(self.transport.read_blob, entry.digest)
+        read = functools.partial(self.transport.read_blob, entry.digest, allow_unsafe=allow_unsafe)
         cached = self.cache.fetch(entry.digest, entry.size, read, progress=progress)
         try:
             write_verified(read_file(cached), target, entry.digest)

@@ -7,6 +7,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from modelreg.client.accounts_embedded import EmbeddedAccounts
+from modelreg.client.chunking import push_in_chunks
+from modelreg.client.embedded_chunks import EmbeddedChunkSink
+from modelreg.client.permissions import EmbeddedPermissions
+from modelreg.client.scans import EmbeddedScanMethods
+from modelreg.client.signing_embedded import EmbeddedSignatures
+from modelreg.client.storage import EmbeddedStorageMethods
 from modelreg.client.transport import Progress
 from modelreg.domain.audit import AuditEntry, AuditQuery, AuditVerification
 from modelreg.domain.digests import Digest
@@ -30,7 +37,13 @@ from modelreg.wiring import Services
 CHUNK = 1024 * 1024
 
 
-class EmbeddedTransport:
+class EmbeddedTransport(
+    EmbeddedSignatures,
+    EmbeddedAccounts,
+    EmbeddedStorageMethods,
+    EmbeddedScanMethods,
+    EmbeddedPermissions,
+):
     remote = False
 
     def __init__(self, services: Services, *, user: str) -> None:
@@ -38,6 +51,7 @@ class EmbeddedTransport:
         self.registry = services.registry
         self.uploads = services.uploads
         self.user = user
+        self.chunk_sink = EmbeddedChunkSink(services)
 
     def create_model(
         self, name: str, *, description: str, owner: str | None, tags: Mapping[str, str]
@@ -134,6 +148,9 @@ class EmbeddedTransport:
     def upload_blob(
         self, upload_id: str, digest: Digest, source: Path, *, progress: Progress | None
     ) -> None:
+        if push_in_chunks(self.chunk_sink, upload_id, digest, source, progress=progress):
+            return  # a large file: stored as shared chunks (client/chunking.py)
+
         def chunks() -> Iterator[bytes]:
             with source.open("rb") as handle:
                 while chunk := handle.read(CHUNK):
@@ -149,7 +166,10 @@ class EmbeddedTransport:
     def cancel_upload(self, upload_id: str) -> None:
         self.uploads.cancel_upload(upload_id)
 
-    def read_blob(self, digest: Digest, offset: int = 0) -> Iterator[bytes]:
+    def read_blob(
+        self, digest: Digest, offset: int = 0, *, allow_unsafe: bool = False
+    ) -> Iterator[bytes]:
+        self.services.scans.guard_blob(digest, allow_unsafe=allow_unsafe)  # as the server does
         return self.uploads.open_blob(digest, offset)
 
     # -- policies, promotions, webhooks ------------------------------------------------------

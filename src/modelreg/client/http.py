@@ -12,6 +12,13 @@ import httpx
 
 from modelreg import routes
 from modelreg.client import wire
+from modelreg.client.accounts import HttpAccounts
+from modelreg.client.chunking import HttpChunkSink, push_in_chunks
+from modelreg.client.direct import DirectTransferClient
+from modelreg.client.permissions import HttpPermissions
+from modelreg.client.scans import HttpScanMethods
+from modelreg.client.signing import HttpSignatures
+from modelreg.client.storage import HttpStorageMethods
 from modelreg.client.transport import Progress
 from modelreg.domain.audit import AuditEntry, AuditQuery, AuditVerification
 from modelreg.domain.digests import Digest
@@ -35,7 +42,9 @@ CHUNK = 1024 * 1024
 TIMEOUT = httpx.Timeout(connect=10.0, read=600.0, write=600.0, pool=60.0)
 
 
-class HttpTransport:
+class HttpTransport(
+    HttpSignatures, HttpAccounts, HttpStorageMethods, HttpScanMethods, HttpPermissions
+):
     remote = True
 
     def __init__(
@@ -44,14 +53,19 @@ class HttpTransport:
         *,
         client: httpx.Client | None = None,
         user: str | None = None,
+        token: str | None = None,
     ) -> None:
         headers = {routes.USER_HEADER: user} if user else {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         if client is None:
             if not base_url:
                 raise ValueError("give the registry's base URL or an httpx.Client")
             client = httpx.Client(base_url=base_url.rstrip("/"), timeout=TIMEOUT)
         client.headers.update(headers)
         self.http = client
+        self.chunk_sink = HttpChunkSink(self._request)
+        self.direct = DirectTransferClient(self._request, timeout=TIMEOUT)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -194,6 +208,10 @@ class HttpTransport:
     def upload_blob(
         self, upload_id: str, digest: Digest, source: Path, *, progress: Progress | None
     ) -> None:
+        if self.direct.upload(upload_id, digest, source, progress=progress):
+            return  # sent straight to the registry's object store (client/direct.py)
+        if push_in_chunks(self.chunk_sink, upload_id, digest, source, progress=progress):
+            return  # a large file: only the chunks the registry lacks (client/chunking.py)
         size = source.stat().st_size
 
         def chunks() -> Iterator[bytes]:
@@ -219,13 +237,19 @@ class HttpTransport:
     def cancel_upload(self, upload_id: str) -> None:
         self._request("DELETE", routes.url(routes.UPLOAD, upload_id=upload_id))
 
-    def read_blob(self, digest: Digest, offset: int = 0) -> Iterator[bytes]:
+    def read_blob(
+        self, digest: Digest, offset: int = 0, *, allow_unsafe: bool = False
+    ) -> Iterator[bytes]:
         headers = {"Range": f"bytes={offset}-"} if offset else {}
+        if allow_unsafe:
+            headers[routes.ALLOW_UNSAFE_HEADER] = "true"
         request = self.http.build_request(
             "GET", routes.url(routes.BLOB, digest=digest), headers=headers
         )
         try:
-            response = self.http.send(request, stream=True)
+            response = self.http.send(request, stream=True, follow_redirects=False)
+            if response.is_redirect:  # served straight from object storage (client/direct.py)
+                response = self.direct.follow(response, offset=offset)
         except httpx.TransportError as error:
             raise UnavailableError(
                 f"cannot reach the registry at {self.http.base_url}: {error}"
@@ -435,6 +459,7 @@ class HttpTransport:
         return wire.card_from_json(self._json("GET", path, params=params))
 
     def close(self) -> None:
+        self.direct.close()
         self.http.close()
 
 

@@ -8,6 +8,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from modelreg.client.accounts import AccountsTransport
+from modelreg.client.permissions import PermissionTransport
+from modelreg.client.scans import ScanTransport
+from modelreg.client.signing import SignatureTransport
+from modelreg.client.storage import StorageTransport
 from modelreg.domain.audit import AuditEntry, AuditQuery, AuditVerification
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import (
@@ -27,7 +32,14 @@ from modelreg.domain.webhooks import WebhookDelivery, WebhookSubscription
 Progress = Callable[[int], None]
 
 
-class Transport(Protocol):
+class Transport(
+    SignatureTransport,
+    AccountsTransport,
+    StorageTransport,
+    ScanTransport,
+    PermissionTransport,
+    Protocol,
+):
     remote: bool
     """True when blobs cross a network, so pulled blobs are worth caching locally."""
 
@@ -95,8 +107,11 @@ class Transport(Protocol):
 
     def cancel_upload(self, upload_id: str) -> None: ...
 
-    def read_blob(self, digest: Digest, offset: int = 0) -> Iterator[bytes]:
-        """Stream a blob from ``offset`` to its end (unverified: the caller hashes)."""
+    def read_blob(
+        self, digest: Digest, offset: int = 0, *, allow_unsafe: bool = False
+    ) -> Iterator[bytes]:
+        """Stream a blob from ``offset`` to its end (unverified: the caller hashes).
+        ``QuarantinedError`` for a quarantined blob unless ``allow_unsafe``."""
 
     # -- policies, promotions, webhooks ------------------------------------------------------
 

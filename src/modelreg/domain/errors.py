@@ -9,7 +9,11 @@
     │   ├── UploadNotFoundError        UPLOAD_NOT_FOUND
     │   ├── PolicyNotFoundError        POLICY_NOT_FOUND
     │   ├── PromotionNotFoundError     PROMOTION_NOT_FOUND
-    │   └── WebhookNotFoundError       WEBHOOK_NOT_FOUND
+    │   ├── WebhookNotFoundError       WEBHOOK_NOT_FOUND
+    │   ├── UserNotFoundError          USER_NOT_FOUND
+    │   ├── TeamNotFoundError          TEAM_NOT_FOUND
+    │   ├── TokenNotFoundError         TOKEN_NOT_FOUND
+    │   └── SigningKeyNotFoundError    SIGNING_KEY_NOT_FOUND
     ├── AlreadyExistsError             ALREADY_EXISTS
     ├── InvalidArgumentError           INVALID_ARGUMENT
     │   ├── InvalidFilterError         INVALID_FILTER
@@ -127,6 +131,22 @@ class PromotionNotFoundError(NotFoundError):
 
 class WebhookNotFoundError(NotFoundError):
     code = "WEBHOOK_NOT_FOUND"
+
+
+class UserNotFoundError(NotFoundError):
+    code = "USER_NOT_FOUND"
+
+
+class TeamNotFoundError(NotFoundError):
+    code = "TEAM_NOT_FOUND"
+
+
+class TokenNotFoundError(NotFoundError):
+    code = "TOKEN_NOT_FOUND"
+
+
+class SigningKeyNotFoundError(NotFoundError):
+    code = "SIGNING_KEY_NOT_FOUND"
 
 
 class PermissionDeniedError(ModelregError):

@@ -11,6 +11,8 @@ A policy document (JSON, or YAML read into the same shape) has three optional se
       production:
         approvals: 2                      # distinct people other than the requester
         model_card: true
+        signed: true                      # a valid manifest signature (docs/signing.md)
+        scan: clean                       # every file scanned clean (docs/scanning.md)
         gates:
           - metrics.auc >= 0.85
           - metrics.auc >= previous - 0.01    # not worse than the version it replaces by > 0.01
@@ -18,7 +20,8 @@ A policy document (JSON, or YAML read into the same shape) has three optional se
 Merge rule (``merge_documents``): the effective policy of a model is the registry-wide default
 with the model's policy laid over it. Lists add up (``version.required``, an alias's ``gates``),
 schemas add up (both must pass), maps merge key by key (``aliases``), and single values are
-replaced by the model's (``naming.pattern``, an alias's ``approvals`` and ``model_card``).
+replaced by the model's (``naming.pattern``, an alias's ``approvals``, ``model_card`` and
+``signed``).
 
 Everything here is pure: the JSON Schema itself is checked by the service layer.
 """
@@ -37,6 +40,7 @@ from modelreg.domain.errors import InvalidArgumentError
 from modelreg.domain.rules import validate_alias_name
 
 MAX_APPROVALS = 100
+SCAN_REQUIREMENTS = ("clean",)
 _GATE = re.compile(
     r"^\s*metrics\.(?P<key>[A-Za-z0-9_](?:[A-Za-z0-9_.\-/: ]*[A-Za-z0-9_.\-/:])?)"
     r"\s*(?P<op>>=|<=|==|>|<)\s*(?P<rhs>.+?)\s*$"
@@ -89,6 +93,9 @@ class AliasRule:
     approvals: int = 0
     model_card: bool = False
     gates: tuple[MetricGate, ...] = ()
+    signed: bool = False
+    scan: str | None = None
+    """``"clean"``: the version's scan verdict must be clean (docs/scanning.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +253,7 @@ def _aliases(value: Any, problems: list[str]) -> dict[str, AliasRule]:
             problems.append(f"{where}: {error.message}")
             continue
         body = _section(raw, where, problems)
-        _unknown(body, {"approvals", "model_card", "gates"}, where, problems)
+        _unknown(body, {"approvals", "model_card", "gates", "signed", "scan"}, where, problems)
         approvals = body.get("approvals", 0)
         if isinstance(approvals, bool) or not isinstance(approvals, int):
             problems.append(f"{where}.approvals must be a whole number")
@@ -268,7 +275,15 @@ def _aliases(value: Any, problems: list[str]) -> dict[str, AliasRule]:
                 gates.append(parse_gate(text))
             except InvalidArgumentError as error:
                 problems.append(f"{where}.gates: {error.message}")
-        rules[name] = AliasRule(approvals, model_card, tuple(gates))
+        signed = body.get("signed", False)
+        if not isinstance(signed, bool):
+            problems.append(f"{where}.signed must be true or false")
+            signed = False
+        scan = body.get("scan")
+        if scan is not None and scan not in SCAN_REQUIREMENTS:
+            problems.append(f"{where}.scan must be one of: {', '.join(SCAN_REQUIREMENTS)}")
+            scan = None
+        rules[name] = AliasRule(approvals, model_card, tuple(gates), signed=signed, scan=scan)
     return rules
 
 
@@ -464,6 +479,29 @@ def check_model_card(alias: str, rule: AliasRule, has_card: bool | None) -> Rule
     if has_card is None:
         return RuleResult(name, Outcome.FAIL, "a model card is required but cannot be checked")
     return RuleResult(name, Outcome.FAIL, "the version has no model card")
+
+
+def check_signed(alias: str, rule: AliasRule, signed: bool | None) -> RuleResult | None:
+    """``signed``: does the version carry a valid signature by a registered, unrevoked key?
+    None when this registry cannot tell."""
+    if not rule.signed:
+        return None
+    name = f"aliases.{alias}.signed"
+    if signed:
+        return RuleResult(name, Outcome.PASS, "the version has a valid signature")
+    if signed is None:
+        return RuleResult(name, Outcome.FAIL, "a signature is required but cannot be checked")
+    return RuleResult(name, Outcome.FAIL, "the version has no valid signature by a trusted key")
+
+
+def check_scan(alias: str, rule: AliasRule, verdict: str | None) -> RuleResult | None:
+    """``scan: clean``: the worst scan verdict of the version's files (``domain/scans.py``)."""
+    if rule.scan is None:
+        return None
+    name = f"aliases.{alias}.scan"
+    if verdict == rule.scan:
+        return RuleResult(name, Outcome.PASS, f"every file scanned {verdict}")
+    return RuleResult(name, Outcome.FAIL, f"the version's scan verdict is {verdict or 'unknown'}")
 
 
 def violation_message(subject: str, failures: Sequence[RuleResult]) -> str:

@@ -36,6 +36,8 @@ _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _ALIAS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _RESERVED_ALIAS = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
 _KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/: ]*$")
+# Windows device names, with or without an extension: writing "nul.txt" there reaches a device.
+_DEVICE_NAME = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\.[^/]*)?$", re.IGNORECASE)
 
 
 def validate_model_name(name: str, limits: Limits = DEFAULT_LIMITS) -> str:
@@ -178,6 +180,8 @@ def validate_file_path(path: str, limits: Limits = DEFAULT_LIMITS) -> str:
             problem = "contains an empty or '.' segment"
         elif any(ord(ch) < 32 for ch in path):
             problem = "contains a control character"
+        elif any(_DEVICE_NAME.match(part) for part in parts):
+            problem = "uses a reserved device name (CON, NUL, COM1, ...)"
     if problem:
         raise InvalidArgumentError(
             f"invalid file path {str(path)[:120]!r}: {problem}", field="path"

@@ -13,7 +13,6 @@ the raw body and compares in constant time, and refuses timestamps too far from 
 from __future__ import annotations
 
 import enum
-import fnmatch
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from modelreg.domain.addresses import AllowList
 from modelreg.domain.errors import InvalidArgumentError
 
 SIGNATURE_HEADER = "X-Modelreg-Signature"
@@ -125,8 +125,9 @@ def validate_events(events: Sequence[str]) -> tuple[str, ...]:
 
 
 def validate_webhook_url(url: str, allowed_hosts: Sequence[str]) -> str:
-    """http or https with a host that matches one of ``allowed_hosts`` (``fnmatch`` patterns,
-    ``*`` allows every host)."""
+    """http or https with a host allowed by ``allowed_hosts`` (``fnmatch`` patterns, ``*``
+    allows every name; addresses and networks allow IP literals inside them). Where the host
+    resolves to is checked by the service (``domain/addresses.py``)."""
     if not isinstance(url, str) or len(url) > 2048:
         raise InvalidArgumentError("a webhook URL must be a string of at most 2048 characters")
     parts = urlsplit(url)
@@ -135,7 +136,7 @@ def validate_webhook_url(url: str, allowed_hosts: Sequence[str]) -> str:
     host = (parts.hostname or "").lower()
     if not host:
         raise InvalidArgumentError(f"webhook URL {url[:200]!r} has no host", field="url")
-    if not any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in allowed_hosts):
+    if not AllowList.parse(allowed_hosts).allows_name(host):
         raise InvalidArgumentError(
             f"webhook host {host!r} is not in the allowed hosts "
             "(setting MODELREG_WEBHOOK_ALLOWED_HOSTS)",

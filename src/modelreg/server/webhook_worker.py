@@ -12,10 +12,12 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import httpx
 
+from modelreg.domain.addresses import IPAddress
 from modelreg.service.outbox import OutboxStore
 from modelreg.service.webhooks import Webhooks
 
@@ -63,7 +65,10 @@ class DeliveryWorker:
 
     def _post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
         assert self._http is not None  # noqa: S101 - set by start()
-        return self._http.post(url, content=body, headers=dict(headers)).status_code
+        target, host, extensions = pinned(url, self.webhooks.targets.check(url))
+        return self._http.post(
+            target, content=body, headers={**headers, **host}, extensions=extensions
+        ).status_code
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -75,3 +80,15 @@ class DeliveryWorker:
             if sent == 0:
                 self._wake.wait(self.poll_interval)
                 self._wake.clear()
+
+
+def pinned(url: str, addresses: Sequence[IPAddress]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """``url`` with its host replaced by the first checked address, the ``Host`` header and the
+    TLS server name: the connection goes where the check said (no second lookup to rebind),
+    while the receiver and its certificate still see the name."""
+    original = httpx.URL(url)
+    target = original.copy_with(host=str(addresses[0]))
+    extensions: dict[str, Any] = {}
+    if original.scheme == "https":
+        extensions["sni_hostname"] = original.host
+    return str(target), {"Host": original.netloc.decode("ascii")}, extensions

@@ -31,6 +31,8 @@ from modelreg.domain.policy import (
     check_model_card,
     check_name,
     check_required,
+    check_scan,
+    check_signed,
     merge_documents,
     parse_policy,
     violation_message,
@@ -38,6 +40,8 @@ from modelreg.domain.policy import (
 )
 from modelreg.domain.rules import parse_ref, validate_alias_name, validate_model_name
 from modelreg.service.clock import Clock, utcnow
+from modelreg.service.scans import scan_of
+from modelreg.service.signatures import store_signatures
 from modelreg.store.base import MetadataStore, MetadataTransaction
 
 ModelCardLookup = Callable[[MetadataTransaction, str, int], bool | None]
@@ -129,7 +133,11 @@ def alias_results(
     results = check_gates(alias, rule, candidate.metrics, previous)
     card = check_model_card(alias, rule, model_cards(tx, name, candidate.version))
     approvals = check_approvals(alias, rule, approvers)
-    return [*results, *(r for r in (card, approvals) if r is not None)]
+    has_signature = store_signatures(tx, name, candidate.version) if rule.signed else None
+    signed = check_signed(alias, rule, has_signature)
+    verdict = str(scan_of(tx, candidate).verdict) if rule.scan else None
+    scanned = check_scan(alias, rule, verdict)
+    return [*results, *(r for r in (card, approvals, signed, scanned) if r is not None)]
 
 
 def raise_for(subject: str, results: list[RuleResult]) -> None:

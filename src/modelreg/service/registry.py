@@ -24,6 +24,7 @@ from modelreg.domain.filters import (
     mentions,
     parse_query,
 )
+from modelreg.domain.permissions import Visibility
 from modelreg.domain.rules import (
     DEFAULT_LIMITS,
     Limits,
@@ -35,6 +36,7 @@ from modelreg.domain.rules import (
     validate_model_name,
     validate_tags,
 )
+from modelreg.service.access import grant_creator
 from modelreg.service.clock import Clock, utcnow
 from modelreg.service.history import check_moment, resolve_at
 from modelreg.service.pagination import (
@@ -88,6 +90,7 @@ class Registry:
             model = tx.create_model(
                 name, description=description, owner=owner, tags=clean_tags, now=now
             )
+            grant_creator(tx, name, actor, now)
             tx.add_event(
                 Event(
                     name,
@@ -175,10 +178,21 @@ class Registry:
             )
 
     def search_models(
-        self, filter: str = "", *, cursor: str | None = None, limit: int = 100
+        self,
+        filter: str = "",
+        *,
+        cursor: str | None = None,
+        limit: int = 100,
+        readable_by: Visibility | None = None,
     ) -> Page[RegisteredModel]:
+        """Models matching ``filter``; with ``readable_by`` only those that caller may read
+        (``AccessControl.visibility``)."""
         query = parse_query(filter, Target.MODELS)
-        return self._page(query, ("models", filter), cursor, limit, _search_models)
+
+        def run(tx: MetadataTransaction, q: Query, offset: int, size: int) -> list[RegisteredModel]:
+            return tx.search_models(q, offset=offset, limit=size, readable_by=readable_by)
+
+        return self._page(query, ("models", filter), cursor, limit, run)
 
     # -- versions ----------------------------------------------------------------------------
 
@@ -230,12 +244,17 @@ class Registry:
         cursor: str | None = None,
         limit: int = 100,
         include_archived: bool = False,
+        readable_by: Visibility | None = None,
     ) -> Page[ModelVersion]:
         """Versions matching ``filter``; archived ones only when the filter names ``archived``
-        or ``include_archived`` is set."""
+        or ``include_archived`` is set; with ``readable_by`` only of models that caller may read."""
         query = _live_unless(parse_query(filter, Target.VERSIONS), include_archived)
         identity = ("versions" + ("+archived" if include_archived else ""), filter)
-        return self._page(query, identity, cursor, limit, _search_versions)
+
+        def run(tx: MetadataTransaction, q: Query, offset: int, size: int) -> list[ModelVersion]:
+            return tx.search_versions(q, offset=offset, limit=size, readable_by=readable_by)
+
+        return self._page(query, identity, cursor, limit, run)
 
     def update_version(
         self,
@@ -375,12 +394,6 @@ class Registry:
         if query.limit is not None and offset + remaining >= query.limit:
             return Page(tuple(items[:remaining]))
         return _paged(items, offset, remaining, key)
-
-
-def _search_models(
-    tx: MetadataTransaction, query: Query, offset: int, limit: int
-) -> list[RegisteredModel]:
-    return tx.search_models(query, offset=offset, limit=limit)
 
 
 def _search_versions(

@@ -30,6 +30,7 @@ from modelreg.domain.errors import (
     VersionNotFoundError,
 )
 from modelreg.domain.rules import DEFAULT_LIMITS, Limits, validate_draft, validate_model_name
+from modelreg.service.access import grant_creator
 from modelreg.service.clock import Clock, utcnow
 from modelreg.service.policies import enforce_new_version
 from modelreg.store.base import MetadataStore, MetadataTransaction
@@ -69,11 +70,15 @@ class Uploads:
         *,
         limits: Limits = DEFAULT_LIMITS,
         clock: Clock = utcnow,
+        scan_files: Callable[[Iterable[FileEntry]], object] | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
         self.limits = limits
         self.clock = clock
+        # Scans the version's blobs before its row is inserted (service/scans.py), so no
+        # version is visible with a file nobody has scanned.
+        self.scan_files = scan_files
 
     def start_upload(self, model_name: str, draft: VersionDraft, *, actor: str) -> UploadSession:
         """Open a session for a new version; answers which digests still have to be sent."""
@@ -131,6 +136,8 @@ class Uploads:
                 f"{len(paths)} file(s): {', '.join(paths[:5])}",
                 missing=[str(d) for d in missing],
             )
+        if self.scan_files is not None:
+            self.scan_files(session.draft.files)
         now = self.clock()
         with self.store.transaction(write=True) as tx:
             name = session.model_name
@@ -140,6 +147,7 @@ class Uploads:
             except ModelNotFoundError:
                 try:
                     tx.create_model(name, description="", owner=actor, tags={}, now=now)
+                    grant_creator(tx, name, actor, now)
                     tx.add_event(Event(name, "model.created", actor, now))
                 except AlreadyExistsError:
                     tx.lock_model(name)  # a concurrent first push created it meanwhile
@@ -196,6 +204,8 @@ class Uploads:
                 f"the registry does not hold {len(paths)} file(s): {', '.join(paths[:5])}",
                 missing=[str(d) for d in missing],
             )
+        if self.scan_files is not None:
+            self.scan_files(clean.files)
         now = self.clock()
         with self.store.transaction(write=True) as tx:
             tx.lock_model(model_name)

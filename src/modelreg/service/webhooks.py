@@ -28,16 +28,20 @@ from modelreg.domain.webhooks import (
     sign,
     validate_events,
     validate_secret,
-    validate_webhook_url,
 )
 from modelreg.service.clock import Clock, utcnow
 from modelreg.service.pagination import check_page_size, decode_cursor, encode_cursor, fingerprint
+from modelreg.service.webhook_targets import Resolver, WebhookTargets, system_resolver
 from modelreg.store.base import MetadataStore
 
 log = logging.getLogger("modelreg.webhooks")
 
 Poster = Callable[[str, bytes, Mapping[str, str]], int]
 """POST ``body`` to ``url`` with ``headers``; returns the HTTP status, raises on no answer."""
+
+DeliveryFormat = Callable[[ClaimedDelivery, int], tuple[bytes, dict[str, str]] | None]
+"""The body and headers of a delivery sent at Unix time ``int``, or None to leave it to the
+next format (and finally to modelreg's own)."""
 
 LEASE = timedelta(seconds=120)
 BATCH = 20
@@ -48,6 +52,8 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
 
 
 class Webhooks:
+    formats: tuple[DeliveryFormat, ...] = ()  # see ``add_format``
+
     def __init__(
         self,
         store: MetadataStore,
@@ -57,10 +63,13 @@ class Webhooks:
         retry: RetrySchedule | None = None,
         lease: timedelta = LEASE,
         batch: int = BATCH,
+        resolver: Resolver = system_resolver,
     ) -> None:
         self.store = store
         self.clock = clock
         self.allowed_hosts = tuple(allowed_hosts)
+        # Public addresses only unless allowed (docs/hardening.md), at add and at delivery.
+        self.targets = WebhookTargets(self.allowed_hosts, resolver=resolver)
         self.retry = retry or RetrySchedule()
         self.lease = lease
         self.batch = batch
@@ -70,7 +79,7 @@ class Webhooks:
     def add_subscription(
         self, url: str, *, events: Sequence[str], secret: str, actor: str
     ) -> WebhookSubscription:
-        validate_webhook_url(url, self.allowed_hosts)
+        self.targets.check(url)
         kinds = validate_events(events)
         validate_secret(secret)
         with self.store.transaction(write=True) as tx:
@@ -118,19 +127,12 @@ class Webhooks:
     def attempt(self, claimed: ClaimedDelivery, post: Poster, worker: str) -> DeliveryStatus:
         """Send one leased delivery, signed, and record how it went."""
         delivery = claimed.delivery
-        body = delivery_body(delivery)
         timestamp = int(self.clock().timestamp())
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "modelreg-webhooks",
-            EVENT_HEADER: delivery.event_type,
-            DELIVERY_HEADER: str(delivery.id),
-            TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: sign(claimed.secret, timestamp, body),
-        }
+        body, headers = self.request_for(claimed, timestamp)
         code: int | None = None
         error: str | None = None
         try:
+            self.targets.check(claimed.url)  # again: the name may resolve elsewhere by now
             code = post(claimed.url, body, headers)
         except Exception as problem:  # any failure to get an answer is one failed attempt
             error = f"{type(problem).__name__}: {problem}"[:1000]
@@ -158,6 +160,29 @@ class Webhooks:
         if not kept:
             log.warning("lease on webhook delivery %s expired before it was recorded", delivery.id)
         return status
+
+    def add_format(self, delivery_format: DeliveryFormat) -> None:
+        """Let ``delivery_format`` shape the requests of the subscriptions it claims (MLflow's
+        webhooks send MLflow's envelope and headers, ``service/mlflow_webhooks.py``)."""
+        self.formats = (*self.formats, delivery_format)
+
+    def request_for(self, claimed: ClaimedDelivery, timestamp: int) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of one attempt: a format's, else modelreg's own, signed."""
+        for delivery_format in self.formats:
+            shaped = delivery_format(claimed, timestamp)
+            if shaped is not None:
+                return shaped
+        delivery = claimed.delivery
+        body = delivery_body(delivery)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "modelreg-webhooks",
+            EVENT_HEADER: delivery.event_type,
+            DELIVERY_HEADER: str(delivery.id),
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: sign(claimed.secret, timestamp, body),
+        }
+        return body, headers
 
     def deliver_due(self, post: Poster, *, worker: str) -> int:
         """One round of the worker: claim what is due and attempt each; returns how many."""

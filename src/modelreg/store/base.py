@@ -24,11 +24,15 @@ from modelreg.domain.entities import (
     VersionStatus,
 )
 from modelreg.domain.filters import Query
+from modelreg.domain.permissions import Visibility
+from modelreg.store.access import AccessRepository
+from modelreg.store.accounts import AccountRepository
 from modelreg.store.governance import (
     PolicyRepository,
     PromotionRepository,
     WebhookRepository,
 )
+from modelreg.store.mlflow_webhooks import MlflowWebhookRepository
 from modelreg.store.records import (
     AliasHistoryRepository,
     ArchiveRepository,
@@ -36,6 +40,9 @@ from modelreg.store.records import (
     DeploymentRepository,
     EvaluationRepository,
 )
+from modelreg.store.scans import ScanRepository
+from modelreg.store.signatures import SignatureRepository
+from modelreg.store.storage import StorageRepository
 from modelreg.store.tracking import TrackingRepository
 
 
@@ -74,7 +81,10 @@ class ModelRepository(Protocol):
     def delete_model(self, name: str) -> None:
         """Delete the model with its versions and aliases (its events stay)."""
 
-    def search_models(self, query: Query, *, offset: int, limit: int) -> list[RegisteredModel]: ...
+    def search_models(
+        self, query: Query, *, offset: int, limit: int, readable_by: Visibility | None = None
+    ) -> list[RegisteredModel]:
+        """``readable_by`` keeps only models with a grant to that user or one of its teams."""
 
 
 class VersionRepository(Protocol):
@@ -111,7 +121,10 @@ class VersionRepository(Protocol):
 
     def delete_version(self, model_name: str, version: int) -> None: ...
 
-    def search_versions(self, query: Query, *, offset: int, limit: int) -> list[ModelVersion]: ...
+    def search_versions(
+        self, query: Query, *, offset: int, limit: int, readable_by: Visibility | None = None
+    ) -> list[ModelVersion]:
+        """``readable_by``: as for ``search_models``, by the version's model."""
 
     def referenced_digests(self) -> Iterator[str]:
         """Every digest that some version's manifest names, for garbage collection."""
@@ -167,6 +180,12 @@ class MetadataTransaction(
     DeploymentRepository,
     EvaluationRepository,
     TrackingRepository,
+    AccessRepository,
+    SignatureRepository,
+    AccountRepository,
+    StorageRepository,
+    ScanRepository,
+    MlflowWebhookRepository,
     Protocol,
 ):
     """One unit of work over every repository."""

@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from modelreg import routes
+from modelreg.domain.permissions import Action
+from modelreg.server.access import requires
 from modelreg.server.deps import ActorDep, get_services
 from modelreg.server.record_schemas import AliasChangeOut, AliasHistoryPage
 from modelreg.server.schemas import VersionOut
@@ -28,21 +30,21 @@ LifecycleDep = Annotated[Lifecycle, Depends(get_lifecycle)]
 AliasHistoryDep = Annotated[AliasHistory, Depends(get_alias_history)]
 
 
-@router.post(routes.VERSION_ARCHIVE)
+@router.post(routes.VERSION_ARCHIVE, dependencies=[requires(Action.ARCHIVE)])
 def archive_version(
     name: str, version: int, lifecycle: LifecycleDep, actor: ActorDep
 ) -> VersionOut:
     return VersionOut.from_entity(lifecycle.archive_version(name, version, actor=actor))
 
 
-@router.post(routes.VERSION_RESTORE)
+@router.post(routes.VERSION_RESTORE, dependencies=[requires(Action.ARCHIVE)])
 def restore_version(
     name: str, version: int, lifecycle: LifecycleDep, actor: ActorDep
 ) -> VersionOut:
     return VersionOut.from_entity(lifecycle.restore_version(name, version, actor=actor))
 
 
-@router.get(routes.ALIAS_HISTORY)
+@router.get(routes.ALIAS_HISTORY, dependencies=[requires(Action.READ)])
 def alias_history(
     name: str,
     alias: str,

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from modelreg import routes
 from modelreg.domain.audit import AuditQuery
+from modelreg.domain.permissions import Action
+from modelreg.server.access import check, requires
 from modelreg.server.deps import get_services
 from modelreg.server.record_schemas import AuditEntryOut, AuditPage, AuditVerificationOut
 from modelreg.service.audit import AuditTrail
@@ -25,6 +27,7 @@ AuditDep = Annotated[AuditTrail, Depends(get_audit)]
 
 @router.get(routes.AUDIT)
 def list_audit(
+    request: Request,
     audit: AuditDep,
     model: str | None = None,
     actor: str | None = None,
@@ -41,6 +44,8 @@ def list_audit(
     cursor: str | None = None,
     limit: int = 100,
 ) -> AuditPage:
+    # The whole trail is for registry admins; a model's part, for its readers.
+    check(request, Action.READ_AUDIT if model is None else Action.READ, model)
     query = AuditQuery(model=model, actor=actor, action=action, since=since, until=until)
     page = audit.list_entries(query, descending=order == "desc", cursor=cursor, limit=limit)
     return AuditPage(
@@ -48,6 +53,6 @@ def list_audit(
     )
 
 
-@router.get(routes.AUDIT_VERIFY)
+@router.get(routes.AUDIT_VERIFY, dependencies=[requires(Action.READ_AUDIT)])
 def verify_audit(audit: AuditDep) -> AuditVerificationOut:
     return AuditVerificationOut.from_entity(audit.verify())

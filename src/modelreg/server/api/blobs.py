@@ -11,6 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from modelreg import routes
 from modelreg.domain.digests import Digest
 from modelreg.domain.errors import ModelregError, NotFoundError
+from modelreg.domain.permissions import Action
+from modelreg.server.access import requires, requires_blob
+from modelreg.server.api.direct import direct_download
+from modelreg.server.api.scans import guard_download
 from modelreg.server.deps import RegistryDep, UploadsDep
 from modelreg.service.uploads import Uploads
 
@@ -47,7 +51,13 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end - start + 1
 
 
-async def _blob_response(uploads: Uploads, digest: Digest, request: Request) -> Response:
+async def _blob_response(
+    uploads: Uploads, digest: Digest, request: Request, *, filename: str | None = None
+) -> Response:
+    await guard_download(request, digest)  # quarantine, before any byte or redirect
+    redirect = await direct_download(request, digest, filename=filename)  # docs/storage-s3.md
+    if redirect is not None:
+        return redirect
     size = await run_in_threadpool(uploads.blob_size, digest)
     headers = {
         "Accept-Ranges": "bytes",
@@ -70,14 +80,14 @@ async def _blob_response(uploads: Uploads, digest: Digest, request: Request) -> 
     )
 
 
-@router.get(routes.BLOB)
-@router.head(routes.BLOB, include_in_schema=False)
+@router.get(routes.BLOB, dependencies=[requires_blob()])
+@router.head(routes.BLOB, include_in_schema=False, dependencies=[requires_blob()])
 async def get_blob(digest: str, request: Request, uploads: UploadsDep) -> Response:
     return await _blob_response(uploads, Digest.parse(digest), request)
 
 
-@router.get(routes.VERSION_FILE)
-@router.head(routes.VERSION_FILE, include_in_schema=False)
+@router.get(routes.VERSION_FILE, dependencies=[requires(Action.READ)])
+@router.head(routes.VERSION_FILE, include_in_schema=False, dependencies=[requires(Action.READ)])
 async def get_version_file(
     name: str, version: int, path: str, request: Request, registry: RegistryDep, uploads: UploadsDep
 ) -> Response:
@@ -85,4 +95,5 @@ async def get_version_file(
     entry = next((f for f in found.files if f.path == path), None)
     if entry is None:
         raise NotFoundError(f"version {found.ref} has no file {path!r}", path=path)
-    return await _blob_response(uploads, entry.digest, request)
+    filename = entry.path.rsplit("/", 1)[-1]
+    return await _blob_response(uploads, entry.digest, request, filename=filename)

@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from modelreg import routes
+from modelreg.domain.permissions import Action
+from modelreg.server.access import check, readable, requires
 from modelreg.server.deps import ActorDep, get_services
 from modelreg.server.record_schemas import (
     DeploymentCreate,
@@ -26,7 +28,7 @@ def get_deployments(request: Request) -> Deployments:
 DeploymentsDep = Annotated[Deployments, Depends(get_deployments)]
 
 
-@router.post(routes.MODEL_DEPLOYMENTS, status_code=201)
+@router.post(routes.MODEL_DEPLOYMENTS, status_code=201, dependencies=[requires(Action.RECORD)])
 def record_deployment(
     name: str, body: DeploymentCreate, deployments: DeploymentsDep, actor: ActorDep
 ) -> DeploymentOut:
@@ -36,7 +38,7 @@ def record_deployment(
     return DeploymentOut.from_entity(recorded)
 
 
-@router.get(routes.MODEL_DEPLOYMENTS)
+@router.get(routes.MODEL_DEPLOYMENTS, dependencies=[requires(Action.READ)])
 def deployment_history(
     name: str,
     deployments: DeploymentsDep,
@@ -52,7 +54,14 @@ def deployment_history(
 
 @router.get(routes.DEPLOYMENTS)
 def list_deployments(
-    deployments: DeploymentsDep, environment: str | None = None, model: str | None = None
+    request: Request,
+    deployments: DeploymentsDep,
+    environment: str | None = None,
+    model: str | None = None,
 ) -> DeploymentList:
+    check(request, Action.SEARCH if model is None else Action.READ, model)
     found = deployments.list_deployments(environment=environment, model=model)
-    return DeploymentList(items=[DeploymentOut.from_entity(d) for d in found])
+    shown = readable(request, [d.model_name for d in found])
+    return DeploymentList(
+        items=[DeploymentOut.from_entity(d) for d in found if d.model_name in shown]
+    )

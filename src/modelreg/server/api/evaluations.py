@@ -13,6 +13,8 @@ from starlette.datastructures import UploadFile
 from modelreg import routes
 from modelreg.domain.digests import Digest
 from modelreg.domain.errors import InvalidArgumentError
+from modelreg.domain.permissions import Action
+from modelreg.server.access import requires
 from modelreg.server.deps import ActorDep, get_services
 from modelreg.server.record_schemas import (
     CardOut,
@@ -34,7 +36,7 @@ def get_evaluations(request: Request) -> Evaluations:
 EvaluationsDep = Annotated[Evaluations, Depends(get_evaluations)]
 
 
-@router.post(routes.VERSION_EVALUATIONS, status_code=201)
+@router.post(routes.VERSION_EVALUATIONS, status_code=201, dependencies=[requires(Action.RECORD)])
 async def add_evaluation(
     name: str, version: int, request: Request, evaluations: EvaluationsDep, actor: ActorDep
 ) -> EvaluationOut:
@@ -80,20 +82,20 @@ async def add_evaluation(
     return EvaluationOut.from_entity(found)
 
 
-@router.get(routes.VERSION_EVALUATIONS)
+@router.get(routes.VERSION_EVALUATIONS, dependencies=[requires(Action.READ)])
 def list_evaluations(name: str, version: int, evaluations: EvaluationsDep) -> EvaluationList:
     found = evaluations.list_evaluations(name, version)
     return EvaluationList(items=[EvaluationOut.from_entity(e) for e in found])
 
 
-@router.put(routes.VERSION_CARD)
+@router.put(routes.VERSION_CARD, dependencies=[requires(Action.RECORD)])
 def set_card(
     name: str, version: int, body: CardSet, evaluations: EvaluationsDep, actor: ActorDep
 ) -> CardOut:
     return CardOut.from_entity(evaluations.set_card(name, version, body.content, actor=actor))
 
 
-@router.get(routes.VERSION_CARD)
+@router.get(routes.VERSION_CARD, dependencies=[requires(Action.READ)])
 def get_card(
     name: str, version: int, evaluations: EvaluationsDep, revision: int | None = None
 ) -> CardOut:

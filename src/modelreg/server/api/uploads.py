@@ -7,6 +7,8 @@ from starlette.concurrency import run_in_threadpool
 
 from modelreg import routes
 from modelreg.domain.digests import Digest
+from modelreg.domain.permissions import Action
+from modelreg.server.access import requires, requires_for_upload
 from modelreg.server.deps import ActorDep, UploadsDep
 from modelreg.server.schemas import UploadCreate, UploadOut, VersionOut
 
@@ -17,17 +19,17 @@ router = APIRouter(tags=["uploads"])
 WRITE_BATCH = 4 * 1024 * 1024
 
 
-@router.post(routes.UPLOADS, status_code=201)
+@router.post(routes.UPLOADS, status_code=201, dependencies=[requires(Action.PUSH)])
 def start_upload(name: str, body: UploadCreate, uploads: UploadsDep, actor: ActorDep) -> UploadOut:
     return UploadOut.from_entity(uploads.start_upload(name, body.to_entity(), actor=actor))
 
 
-@router.get(routes.UPLOAD)
+@router.get(routes.UPLOAD, dependencies=[requires_for_upload()])
 def get_upload(upload_id: str, uploads: UploadsDep) -> UploadOut:
     return UploadOut.from_entity(uploads.get_upload(upload_id))
 
 
-@router.put(routes.UPLOAD_BLOB, status_code=201)
+@router.put(routes.UPLOAD_BLOB, status_code=201, dependencies=[requires_for_upload()])
 async def put_blob(upload_id: str, digest: str, request: Request, uploads: UploadsDep) -> Response:
     """Stream one declared blob; the server hashes while writing and rejects a mismatch."""
     blob = await run_in_threadpool(uploads.begin_blob, upload_id, Digest.parse(digest))
@@ -47,12 +49,12 @@ async def put_blob(upload_id: str, digest: str, request: Request, uploads: Uploa
     return Response(status_code=201)
 
 
-@router.post(routes.UPLOAD_COMMIT, status_code=201)
+@router.post(routes.UPLOAD_COMMIT, status_code=201, dependencies=[requires_for_upload()])
 def commit_upload(upload_id: str, uploads: UploadsDep, actor: ActorDep) -> VersionOut:
     return VersionOut.from_entity(uploads.commit_upload(upload_id, actor=actor))
 
 
-@router.delete(routes.UPLOAD, status_code=204)
+@router.delete(routes.UPLOAD, status_code=204, dependencies=[requires_for_upload()])
 def cancel_upload(upload_id: str, uploads: UploadsDep) -> Response:
     uploads.cancel_upload(upload_id)
     return Response(status_code=204)

@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from modelreg import routes
+from modelreg.domain.permissions import Action
+from modelreg.server.access import requires
 from modelreg.server.deps import ActorDep, get_services
 from modelreg.server.governance_schemas import (
     DeliveryOut,
@@ -18,7 +20,8 @@ from modelreg.server.governance_schemas import (
 from modelreg.service.webhooks import Webhooks
 from modelreg.wiring import Services
 
-router = APIRouter(tags=["webhooks"])
+# Webhooks see every model's events: registry admins only.
+router = APIRouter(tags=["webhooks"], dependencies=[requires(Action.MANAGE_WEBHOOKS)])
 
 
 def get_webhooks(services: Annotated[Services, Depends(get_services)]) -> Webhooks:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from modelreg.server.mlflow import artifacts, registry, tracking
+from modelreg.server.mlflow import artifacts, registry, tracking, webhooks
 
 router = APIRouter()
 router.include_router(registry.router)
 router.include_router(tracking.router)
+router.include_router(webhooks.router)
 router.include_router(artifacts.router)  # last: it ends with the catch-all "not found" routes
 
 __all__ = ["router"]

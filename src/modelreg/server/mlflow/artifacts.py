@@ -7,32 +7,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from modelreg.domain.tracking import artifact_path_of
+from modelreg.domain.tracking import REGISTRY_ARTIFACT_ROOT, artifact_path_of
+from modelreg.server.access import readable
+from modelreg.server.api.scans import allows_unsafe, get_scans
 from modelreg.server.mlflow import wire
+from modelreg.server.mlflow.access import artifact_access, tracking_access
 from modelreg.server.mlflow.deps import API, ARTIFACTS_API, MlflowDep
 from modelreg.server.mlflow.errors import MlflowError, MlflowRoute
 from modelreg.server.mlflow.messages import MessageDep
 
 router = APIRouter(route_class=MlflowRoute, tags=["mlflow artifacts"])
+ARTIFACT_ACCESS = Depends(artifact_access)
 
 # Request bodies arrive in small pieces; hashing and writing them in larger batches off the event
 # loop keeps the loop free, while memory stays bounded by this size.
 WRITE_BATCH = 4 * 1024 * 1024
 
 
-@router.get(ARTIFACTS_API)
-def list_artifacts(msg: MessageDep, ms: MlflowDep) -> Response:
-    children = ms.artifacts.list_folder(msg.text("path") or "")
+@router.get(ARTIFACTS_API, dependencies=[ARTIFACT_ACCESS])
+def list_artifacts(request: Request, msg: MessageDep, ms: MlflowDep) -> Response:
+    folder = msg.text("path") or ""
+    children = ms.artifacts.list_folder(folder)
+    if folder.strip("/") == REGISTRY_ARTIFACT_ROOT:  # one folder per model: readable ones only
+        shown = readable(request, [child.name for child in children])
+        children = [child for child in children if child.name in shown]
     return wire.ok({"files": [wire.file_info(child) for child in children]} if children else {})
 
 
-@router.get(f"{ARTIFACTS_API}/{{path:path}}")
-def download_artifact(path: str, ms: MlflowDep) -> Response:
+@router.get(f"{ARTIFACTS_API}/{{path:path}}", dependencies=[ARTIFACT_ACCESS])
+def download_artifact(path: str, request: Request, ms: MlflowDep) -> Response:
     stored = ms.artifacts.stat(path)
+    # Quarantined files stay behind, as on /api/v1 (docs/scanning.md).
+    get_scans(request).guard_blob(stored.digest, allow_unsafe=allows_unsafe(request))
     return StreamingResponse(
         ms.artifacts.open(stored),
         media_type="application/octet-stream",
@@ -40,7 +50,7 @@ def download_artifact(path: str, ms: MlflowDep) -> Response:
     )
 
 
-@router.put(f"{ARTIFACTS_API}/{{path:path}}")
+@router.put(f"{ARTIFACTS_API}/{{path:path}}", dependencies=[ARTIFACT_ACCESS])
 async def upload_artifact(path: str, request: Request, ms: MlflowDep) -> Response:
     """Stream the body into the blob store, hashing as it goes; the path points at the blob
     only once it is stored."""
@@ -61,13 +71,13 @@ async def upload_artifact(path: str, request: Request, ms: MlflowDep) -> Respons
     return wire.ok()
 
 
-@router.delete(f"{ARTIFACTS_API}/{{path:path}}")
+@router.delete(f"{ARTIFACTS_API}/{{path:path}}", dependencies=[ARTIFACT_ACCESS])
 def delete_artifact(path: str, ms: MlflowDep) -> Response:
     ms.artifacts.delete(path)
     return wire.ok()
 
 
-@router.get(f"{API}/artifacts/list")
+@router.get(f"{API}/artifacts/list", dependencies=[Depends(tracking_access)])
 def list_run_artifacts(msg: MessageDep, ms: MlflowDep) -> Response:
     """The tracking API's listing of a run's artifacts (paths relative to the run's root)."""
     run = ms.tracking.get_run(msg.text("run_id") or msg.text("run_uuid") or "")

@@ -27,6 +27,7 @@ from modelreg.domain.errors import (
     ModelregError,
     NotFoundError,
     PermissionDeniedError,
+    UnauthenticatedError,
     UnavailableError,
 )
 
@@ -55,6 +56,7 @@ _CODE_FOR_CLASS: tuple[tuple[type[ModelregError], str], ...] = (
     (DigestMismatchError, "INVALID_PARAMETER_VALUE"),
     (ConflictError, "RESOURCE_CONFLICT"),
     (PermissionDeniedError, "PERMISSION_DENIED"),
+    (UnauthenticatedError, "UNAUTHENTICATED"),
     (UnavailableError, "TEMPORARILY_UNAVAILABLE"),
 )
 # Codes of errors outside the classes above (other features' errors).

@@ -7,13 +7,16 @@ import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from modelreg.domain.entities import ModelVersion, Page, RegisteredModel
 from modelreg.domain.errors import AliasNotFoundError
+from modelreg.domain.permissions import Action
 from modelreg.domain.rules import validate_alias_name
 from modelreg.domain.tracking import VersionExtras, version_artifact_uri
+from modelreg.server.access import VisibilityDep
 from modelreg.server.mlflow import wire
+from modelreg.server.mlflow.access import mlflow_requires, source_access
 from modelreg.server.mlflow.deps import API, MlflowActorDep, MlflowDep, MlflowServices
 from modelreg.server.mlflow.errors import MlflowRoute, invalid
 from modelreg.server.mlflow.filters import model_search, version_search
@@ -21,6 +24,7 @@ from modelreg.server.mlflow.messages import Message, MessageDep
 from modelreg.service.pagination import MAX_PAGE_SIZE
 
 router = APIRouter(route_class=MlflowRoute, tags=["mlflow registry"])
+M = mlflow_requires  # each route names the action it needs (docs/permissions.md)
 T = TypeVar("T")
 
 MODELS = f"{API}/registered-models"
@@ -84,7 +88,7 @@ def _collect(
 # -- registered models --------------------------------------------------------------------------
 
 
-@router.post(f"{MODELS}/create")
+@router.post(f"{MODELS}/create", dependencies=[M(Action.CREATE_MODEL)])
 def create_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     model = ms.registry.create_model(
         msg.required("name"),
@@ -95,35 +99,37 @@ def create_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDe
     return _model_out(ms, model)
 
 
-@router.get(f"{MODELS}/get")
+@router.get(f"{MODELS}/get", dependencies=[M(Action.READ)])
 def get_registered_model(msg: MessageDep, ms: MlflowDep) -> Response:
     return _model_out(ms, ms.registry.get_model(msg.required("name")))
 
 
-@router.post(f"{MODELS}/rename")
+@router.post(f"{MODELS}/rename", dependencies=[M(Action.RENAME_MODEL)])
 def rename_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     model = ms.registry.rename_model(msg.required("name"), msg.required("new_name"), actor=actor)
     return _model_out(ms, model)
 
 
-@router.patch(f"{MODELS}/update")
+@router.patch(f"{MODELS}/update", dependencies=[M(Action.UPDATE)])
 def update_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name = msg.required("name")
     model = ms.registry.update_model(name, actor=actor, description=msg.text("description"))
     return _model_out(ms, model)
 
 
-@router.delete(f"{MODELS}/delete")
+@router.delete(f"{MODELS}/delete", dependencies=[M(Action.DELETE_MODEL)])
 def delete_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     ms.registry.delete_model(msg.required("name"), actor=actor)
     return wire.ok()
 
 
 @router.get(f"{MODELS}/search")
-def search_registered_models(msg: MessageDep, ms: MlflowDep) -> Response:
+def search_registered_models(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) -> Response:
     query = model_search(msg.text("filter"), msg.strings("order_by"))
     models, token = _collect(
-        lambda cursor, size: ms.registry.search_models(query, cursor=cursor, limit=size),
+        lambda cursor, size: ms.registry.search_models(
+            query, cursor=cursor, limit=size, readable_by=who
+        ),
         msg,
         MODELS_PAGE,
     )
@@ -133,34 +139,34 @@ def search_registered_models(msg: MessageDep, ms: MlflowDep) -> Response:
     return wire.ok(body)
 
 
-@router.post(f"{MODELS}/get-latest-versions")
-@router.get(f"{MODELS}/get-latest-versions")
+@router.post(f"{MODELS}/get-latest-versions", dependencies=[M(Action.READ)])
+@router.get(f"{MODELS}/get-latest-versions", dependencies=[M(Action.READ)])
 def get_latest_versions(msg: MessageDep, ms: MlflowDep) -> Response:
     versions = ms.stages.latest_versions(msg.required("name"), msg.strings("stages"))
     return wire.ok({"model_versions": _versions_out(ms, versions)})
 
 
-@router.post(f"{MODELS}/set-tag")
+@router.post(f"{MODELS}/set-tag", dependencies=[M(Action.UPDATE)])
 def set_registered_model_tag(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     tag = {msg.required("key"): msg.text("value") or ""}
     ms.registry.update_model(msg.required("name"), actor=actor, set_tags=tag)
     return wire.ok()
 
 
-@router.delete(f"{MODELS}/delete-tag")
+@router.delete(f"{MODELS}/delete-tag", dependencies=[M(Action.UPDATE)])
 def delete_registered_model_tag(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     ms.registry.update_model(msg.required("name"), actor=actor, delete_tags=[msg.required("key")])
     return wire.ok()
 
 
-@router.post(f"{MODELS}/alias")
+@router.post(f"{MODELS}/alias", dependencies=[M(Action.SET_ALIAS)])
 def set_registered_model_alias(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name, alias = msg.required("name"), msg.required("alias")
     ms.registry.set_alias(name, alias, msg.version(), actor=actor)
     return wire.ok()
 
 
-@router.delete(f"{MODELS}/alias")
+@router.delete(f"{MODELS}/alias", dependencies=[M(Action.SET_ALIAS)])
 def delete_registered_model_alias(
     msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep
 ) -> Response:
@@ -172,7 +178,7 @@ def delete_registered_model_alias(
     return wire.ok()
 
 
-@router.get(f"{MODELS}/alias")
+@router.get(f"{MODELS}/alias", dependencies=[M(Action.READ)])
 def get_model_version_by_alias(msg: MessageDep, ms: MlflowDep) -> Response:
     name, alias = msg.required("name"), msg.required("alias")
     if alias.lower() != "latest":  # "latest" is virtual: the highest version
@@ -186,7 +192,7 @@ def get_model_version_by_alias(msg: MessageDep, ms: MlflowDep) -> Response:
 # -- model versions -----------------------------------------------------------------------------
 
 
-@router.post(f"{VERSIONS}/create")
+@router.post(f"{VERSIONS}/create", dependencies=[M(Action.PUSH), Depends(source_access)])
 def create_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     version, extras = ms.sources.register(
         msg.required("name"),
@@ -201,12 +207,12 @@ def create_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) 
     return _version_out(version, extras)
 
 
-@router.get(f"{VERSIONS}/get")
+@router.get(f"{VERSIONS}/get", dependencies=[M(Action.READ)])
 def get_model_version(msg: MessageDep, ms: MlflowDep) -> Response:
     return _version_out(*ms.stages.version(msg.required("name"), msg.version()))
 
 
-@router.patch(f"{VERSIONS}/update")
+@router.patch(f"{VERSIONS}/update", dependencies=[M(Action.UPDATE)])
 def update_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name, number = msg.required("name"), msg.version()
     description = msg.text("description")
@@ -216,7 +222,7 @@ def update_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) 
     return _version_out(*ms.stages.version(name, number))
 
 
-@router.post(f"{VERSIONS}/transition-stage")
+@router.post(f"{VERSIONS}/transition-stage", dependencies=[M(Action.SET_ALIAS)])
 def transition_model_version_stage(
     msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep
 ) -> Response:
@@ -231,7 +237,7 @@ def transition_model_version_stage(
     return _version_out(*ms.stages.version(name, number))
 
 
-@router.delete(f"{VERSIONS}/delete")
+@router.delete(f"{VERSIONS}/delete", dependencies=[M(Action.DELETE_VERSION)])
 def delete_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name = msg.required("name")
     ms.registry.delete_version(name, msg.version(), actor=actor)
@@ -240,10 +246,12 @@ def delete_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) 
 
 
 @router.get(f"{VERSIONS}/search")
-def search_model_versions(msg: MessageDep, ms: MlflowDep) -> Response:
+def search_model_versions(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) -> Response:
     query = version_search(msg.text("filter"), msg.strings("order_by"))
     versions, token = _collect(
-        lambda cursor, size: ms.registry.search_versions(query, cursor=cursor, limit=size),
+        lambda cursor, size: ms.registry.search_versions(
+            query, cursor=cursor, limit=size, readable_by=who
+        ),
         msg,
         VERSIONS_PAGE,
     )
@@ -253,20 +261,20 @@ def search_model_versions(msg: MessageDep, ms: MlflowDep) -> Response:
     return wire.ok(body)
 
 
-@router.get(f"{VERSIONS}/get-download-uri")
+@router.get(f"{VERSIONS}/get-download-uri", dependencies=[M(Action.READ)])
 def get_model_version_download_uri(msg: MessageDep, ms: MlflowDep) -> Response:
     version = ms.registry.get_version(msg.required("name"), msg.version())
     return wire.ok({"artifact_uri": version_artifact_uri(version.model_name, version.version)})
 
 
-@router.post(f"{VERSIONS}/set-tag")
+@router.post(f"{VERSIONS}/set-tag", dependencies=[M(Action.UPDATE)])
 def set_model_version_tag(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     tag = {msg.required("key"): msg.text("value") or ""}
     ms.registry.update_version(msg.required("name"), msg.version(), actor=actor, set_tags=tag)
     return wire.ok()
 
 
-@router.delete(f"{VERSIONS}/delete-tag")
+@router.delete(f"{VERSIONS}/delete-tag", dependencies=[M(Action.UPDATE)])
 def delete_model_version_tag(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name, number, key = msg.required("name"), msg.version(), msg.required("key")
     ms.registry.update_version(name, number, actor=actor, delete_tags=[key])

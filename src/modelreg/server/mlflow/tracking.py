@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from modelreg.domain.tracking import (
     LOGGED_MODEL_FIELDS,
@@ -18,12 +18,16 @@ from modelreg.domain.tracking import (
     RunStatus,
 )
 from modelreg.server.mlflow import wire
+from modelreg.server.mlflow.access import tracking_access
 from modelreg.server.mlflow.deps import API, MlflowDep
 from modelreg.server.mlflow.errors import MlflowRoute, invalid
 from modelreg.server.mlflow.filters import parse_filter
 from modelreg.server.mlflow.messages import Message, MessageDep
 
-router = APIRouter(route_class=MlflowRoute, tags=["mlflow tracking"])
+# Experiments and runs: read or write scope (server/mlflow/access.py).
+router = APIRouter(
+    route_class=MlflowRoute, tags=["mlflow tracking"], dependencies=[Depends(tracking_access)]
+)
 
 EXPERIMENTS = f"{API}/experiments"
 RUNS = f"{API}/runs"

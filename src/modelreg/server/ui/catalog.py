@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from modelreg import routes
 from modelreg.domain.entities import Page, RegisteredModel
 from modelreg.domain.errors import InvalidArgumentError, InvalidFilterError
+from modelreg.server.access import VisibilityDep
 from modelreg.server.deps import RegistryDep
 from modelreg.server.ui import paths
 from modelreg.server.ui.query import SORTS, CatalogSearch, compile_search
@@ -24,6 +25,7 @@ DEFAULT_PAGE_SIZE = 50
 def catalog(
     request: Request,
     registry: RegistryDep,
+    readable_by: VisibilityDep,
     q: str = "",
     owner: str = "",
     tag: str = "",
@@ -40,7 +42,9 @@ def catalog(
     compiled = None
     try:
         compiled = compile_search(search)
-        page = registry.search_models(compiled.filter, cursor=cursor or None, limit=size)
+        page = registry.search_models(
+            compiled.filter, cursor=cursor or None, limit=size, readable_by=readable_by
+        )
     except InvalidArgumentError as refused:  # InvalidFilterError included
         error = refused
     links = links_for(request)

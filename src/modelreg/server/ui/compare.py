@@ -13,7 +13,9 @@ from fastapi import APIRouter, Request, Response
 from modelreg.domain.entities import ModelVersion
 from modelreg.domain.errors import InvalidArgumentError, ModelregError
 from modelreg.domain.filters import BoolOp, Comparison, Expr, Field, Query
+from modelreg.domain.permissions import Action
 from modelreg.domain.rules import ModelRef, parse_ref
+from modelreg.server.access import check
 from modelreg.server.deps import RegistryDep
 from modelreg.server.ui import paths
 from modelreg.server.ui.charts import bar_charts
@@ -63,6 +65,8 @@ def compare_page(
                 f"compare at most {MAX_VERSIONS} versions at once; {len(refs)} were asked for"
             )
         versions = resolve_all(registry, refs)
+        for name in dict.fromkeys(version.model_name for version in versions):
+            check(request, Action.READ, name)  # unreadable models answer as missing
     except ModelregError as error:
         context["problem"] = error.message
         return render(request, "compare.html", context, status=status_of(error))

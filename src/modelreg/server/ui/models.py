@@ -10,6 +10,8 @@ from fastapi import APIRouter, Request, Response
 
 from modelreg.domain.entities import ModelVersion
 from modelreg.domain.errors import ModelregError
+from modelreg.domain.permissions import Action
+from modelreg.server.access import requires
 from modelreg.server.deps import ActorDep, RegistryDep, get_services
 from modelreg.server.ui import paths
 from modelreg.server.ui.cards import read_card
@@ -35,7 +37,7 @@ DEFAULT_METRIC_COLUMNS = 4
 MAX_METRIC_COLUMNS = 8
 
 
-@router.get(paths.MODEL, name="ui_model")
+@router.get(paths.MODEL, name="ui_model", dependencies=[requires(Action.READ)])
 def model_page(request: Request, name: str, registry: RegistryDep, cursor: str = "") -> Response:
     return model_response(request, registry, name, cursor=cursor)
 
@@ -102,7 +104,7 @@ def _metric_columns(
     return sorted(available), sorted(available[:DEFAULT_METRIC_COLUMNS])
 
 
-@router.get(paths.MODEL_HISTORY, name="ui_model_history")
+@router.get(paths.MODEL_HISTORY, name="ui_model_history", dependencies=[requires(Action.READ)])
 def history_page(request: Request, name: str, registry: RegistryDep, cursor: str = "") -> Response:
     model = registry.get_model(name)
     events = registry.list_events(name, cursor=cursor or None, limit=EVENTS_PER_PAGE)
@@ -121,7 +123,9 @@ def history_page(request: Request, name: str, registry: RegistryDep, cursor: str
 # -- actions ---------------------------------------------------------------------------------
 
 
-@router.post(paths.MODEL_EDIT, name="ui_edit_model", dependencies=CSRF_CHECKED)
+@router.post(
+    paths.MODEL_EDIT, name="ui_edit_model", dependencies=[*CSRF_CHECKED, requires(Action.UPDATE)]
+)
 def edit_model(
     request: Request,
     name: str,
@@ -148,7 +152,9 @@ def edit_model(
     return see_other(links_for(request).model(name, {"done": "model-saved"}))
 
 
-@router.post(paths.ALIASES, name="ui_set_alias", dependencies=CSRF_CHECKED)
+@router.post(
+    paths.ALIASES, name="ui_set_alias", dependencies=[*CSRF_CHECKED, requires(Action.SET_ALIAS)]
+)
 def set_alias(
     request: Request,
     name: str,
@@ -174,7 +180,11 @@ def set_alias(
     return see_other(links.model(name, {"done": "alias-set"}))
 
 
-@router.post(paths.ALIAS_DELETE, name="ui_delete_alias", dependencies=CSRF_CHECKED)
+@router.post(
+    paths.ALIAS_DELETE,
+    name="ui_delete_alias",
+    dependencies=[*CSRF_CHECKED, requires(Action.SET_ALIAS)],
+)
 def delete_alias(
     request: Request,
     name: str,

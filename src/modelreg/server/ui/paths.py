@@ -20,6 +20,15 @@ VERSION = "/models/{name}/versions/{version}"
 VERSION_EDIT = "/models/{name}/versions/{version}/edit"
 COMPARE = "/compare"
 STATIC = "/static/{filename}"
+# Governance pages and actions (server/ui/governance.py and the modules it installs).
+PROMOTION_REQUEST = "/models/{name}/versions/{version}/promotions"
+PROMOTIONS = "/promotions"
+PROMOTION_APPROVE = "/promotions/{request_id}/approve"
+PROMOTION_REJECT = "/promotions/{request_id}/reject"
+VERSION_ARCHIVE = "/models/{name}/versions/{version}/archive"
+VERSION_RESTORE = "/models/{name}/versions/{version}/restore"
+VERSION_CARD = "/models/{name}/versions/{version}/card"
+AUDIT = "/audit"
 
 QueryParams = Mapping[str, str | int | Sequence[str] | None]
 
@@ -68,6 +77,32 @@ class Links:
 
     def version_edit(self, name: str, version: int) -> str:
         return f"{self.version(name, version)}/edit"
+
+    # -- governance ----------------------------------------------------------------------------
+
+    def promotion_request(self, name: str, version: int) -> str:
+        return f"{self.version(name, version)}/promotions"
+
+    def promotions(self, params: QueryParams | None = None) -> str:
+        return f"{self.root}/promotions{_query(params)}"
+
+    def promotion_approve(self, request_id: int) -> str:
+        return f"{self.root}/promotions/{int(request_id)}/approve"
+
+    def promotion_reject(self, request_id: int) -> str:
+        return f"{self.root}/promotions/{int(request_id)}/reject"
+
+    def version_archive(self, name: str, version: int) -> str:
+        return f"{self.version(name, version)}/archive"
+
+    def version_restore(self, name: str, version: int) -> str:
+        return f"{self.version(name, version)}/restore"
+
+    def version_card(self, name: str, version: int, params: QueryParams | None = None) -> str:
+        return f"{self.version(name, version)}/card{_query(params)}"
+
+    def audit(self, params: QueryParams | None = None) -> str:
+        return f"{self.root}/audit{_query(params)}"
 
     def compare(self, refs: Iterable[str] = (), params: QueryParams | None = None) -> str:
         return f"{self.root}/compare{_query({'v': list(refs), **(params or {})})}"

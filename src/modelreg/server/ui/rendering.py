@@ -23,6 +23,7 @@ from modelreg.domain.errors import ModelregError, NotFoundError
 from modelreg.server.errors import STATUS_BY_CODE
 from modelreg.server.ui import present
 from modelreg.server.ui.csrf import FIELD, CsrfGuard
+from modelreg.server.ui.governance_text import GOVERNANCE_DONE_MESSAGES
 from modelreg.server.ui.markdown import first_line, markdown_filter
 from modelreg.server.ui.paths import Links
 
@@ -49,6 +50,7 @@ DONE_MESSAGES = {
     "alias-removed": "Alias removed.",
     "model-saved": "Model saved.",
     "version-saved": "Version saved.",
+    **GOVERNANCE_DONE_MESSAGES,
 }
 
 
@@ -85,6 +87,10 @@ def _static_versions() -> dict[str, str]:
     }
 
 
+PageHook = Callable[[Request, Mapping[str, Any]], Mapping[str, Any]]
+"""Adds to a page's context what a feature's template slot needs (see ``Ui.add_page_hook``)."""
+
+
 @dataclass
 class Ui:
     """What the UI's routes share in one app: templates, the CSRF guard, static file stamps."""
@@ -92,6 +98,12 @@ class Ui:
     csrf: CsrfGuard
     env: Environment = field(default_factory=_environment)
     static_versions: dict[str, str] = field(default_factory=_static_versions)
+    page_hooks: dict[str, list[PageHook]] = field(default_factory=dict)
+
+    def add_page_hook(self, template: str, hook: PageHook) -> None:
+        """Call ``hook`` whenever ``template`` renders and add what it answers to the context,
+        so a feature fills its own slot in a page without the page's router knowing it."""
+        self.page_hooks.setdefault(template, []).append(hook)
 
 
 def get_ui(request: Request) -> Ui:
@@ -117,8 +129,12 @@ def render(
         "notice": DONE_MESSAGES.get(done),
         "refused": None,
         "path": request.url.path,
+        # The logged-in caller (None when the registry runs open), for the session slot.
+        "principal": request.scope.get("state", {}).get("principal"),
         **context,
     }
+    for hook in ui.page_hooks.get(template, ()):
+        page.update(hook(request, page))
     html = ui.env.get_template(template).render(page)
     response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-cache"})
     if fresh:

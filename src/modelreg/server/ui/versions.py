@@ -12,6 +12,8 @@ from modelreg import routes
 from modelreg.domain.entities import ModelVersion
 from modelreg.domain.errors import ModelregError
 from modelreg.domain.filters import BoolOp, Comparison, Field, OrderItem, Query
+from modelreg.domain.permissions import Action
+from modelreg.server.access import requires
 from modelreg.server.deps import ActorDep, RegistryDep, get_services
 from modelreg.server.ui import paths
 from modelreg.server.ui.cards import read_card
@@ -39,7 +41,7 @@ class PullCommand:
     text: str
 
 
-@router.get(paths.VERSION, name="ui_version")
+@router.get(paths.VERSION, name="ui_version", dependencies=[requires(Action.READ)])
 def version_page(request: Request, name: str, version: int, registry: RegistryDep) -> Response:
     return version_response(request, registry, name, version)
 
@@ -116,7 +118,11 @@ def pull_commands(base_url: str, version: ModelVersion) -> list[PullCommand]:
     return commands
 
 
-@router.post(paths.VERSION_EDIT, name="ui_edit_version", dependencies=CSRF_CHECKED)
+@router.post(
+    paths.VERSION_EDIT,
+    name="ui_edit_version",
+    dependencies=[*CSRF_CHECKED, requires(Action.UPDATE)],
+)
 def edit_version(
     request: Request,
     name: str,

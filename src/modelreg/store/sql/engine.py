@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from modelreg.domain.errors import AlreadyExistsError, UnavailableError
+from modelreg.domain.errors import AlreadyExistsError, InvalidArgumentError, UnavailableError
 from modelreg.store.base import MetadataTransaction
 from modelreg.store.sql.repository import SqlTransaction
 
@@ -85,6 +85,18 @@ class SqlMetadataStore:
             ) from error
         except OperationalError as error:
             raise UnavailableError(f"the metadata database is unavailable: {error.orig}") from error
+        except DataError as error:
+            # A value the column cannot hold (PostgreSQL: an id beyond int4, a NUL in text).
+            raise InvalidArgumentError(
+                f"a value in the request does not fit the database: {str(error.orig)[:200]}"
+            ) from error
+        except OverflowError as error:
+            # SQLite's driver refuses integers beyond 64 bits before any SQL runs.
+            if "too large" not in str(error):
+                raise
+            raise InvalidArgumentError(
+                "a number in the request is out of range", reason=str(error)[:200]
+            ) from error
 
     def close(self) -> None:
         self.engine.dispose()

@@ -35,12 +35,19 @@ from modelreg.domain.errors import (
     VersionNotFoundError,
 )
 from modelreg.domain.filters import Query
+from modelreg.domain.permissions import Visibility
 from modelreg.store.sql import search
+from modelreg.store.sql.access_repository import AccessSqlRepository
+from modelreg.store.sql.accounts_repository import AccountsRepository
 from modelreg.store.sql.audit import AuditLogSql
 from modelreg.store.sql.codec import draft_from_json, draft_to_json
 from modelreg.store.sql.governance_repository import GovernanceRepository
+from modelreg.store.sql.mlflow_webhook_repository import MlflowWebhookRepositorySql
 from modelreg.store.sql.records_repository import RecordsRepository
 from modelreg.store.sql.records_tables import EvaluationRow
+from modelreg.store.sql.scan_repository import ScanRepositorySql
+from modelreg.store.sql.signature_repository import SignatureRepositorySql
+from modelreg.store.sql.storage_repository import SqlStorageRepository
 from modelreg.store.sql.tables import (
     AliasRow,
     ModelTagRow,
@@ -56,7 +63,18 @@ from modelreg.store.sql.tables import (
 from modelreg.store.sql.tracking_repository import SqlTrackingRepository
 
 
-class SqlTransaction(GovernanceRepository, SqlTrackingRepository, AuditLogSql, RecordsRepository):
+class SqlTransaction(
+    GovernanceRepository,
+    SqlTrackingRepository,
+    AuditLogSql,
+    RecordsRepository,
+    AccessSqlRepository,
+    SignatureRepositorySql,
+    AccountsRepository,
+    SqlStorageRepository,
+    ScanRepositorySql,
+    MlflowWebhookRepositorySql,
+):
     def __init__(self, session: Session) -> None:
         self.session = session
         self.pending_events: list[Event] = []  # chained by ``seal`` at commit (audit.py)
@@ -148,8 +166,10 @@ class SqlTransaction(GovernanceRepository, SqlTrackingRepository, AuditLogSql, R
         self.session.delete(row)
         self.session.flush()
 
-    def search_models(self, query: Query, *, offset: int, limit: int) -> list[RegisteredModel]:
-        statement = search.model_statement(query).offset(offset).limit(limit)
+    def search_models(
+        self, query: Query, *, offset: int, limit: int, readable_by: Visibility | None = None
+    ) -> list[RegisteredModel]:
+        statement = search.model_statement(query, readable_by).offset(offset).limit(limit)
         return self._models(list(self.session.scalars(statement)))
 
     def _models(self, rows: Sequence[RegisteredModelRow]) -> list[RegisteredModel]:
@@ -302,8 +322,10 @@ class SqlTransaction(GovernanceRepository, SqlTrackingRepository, AuditLogSql, R
         self.session.delete(self._version_row(model_name, version))
         self.session.flush()
 
-    def search_versions(self, query: Query, *, offset: int, limit: int) -> list[ModelVersion]:
-        statement = search.version_statement(query).offset(offset).limit(limit)
+    def search_versions(
+        self, query: Query, *, offset: int, limit: int, readable_by: Visibility | None = None
+    ) -> list[ModelVersion]:
+        statement = search.version_statement(query, readable_by).offset(offset).limit(limit)
         return self._versions([(row, name) for row, name in self.session.execute(statement)])
 
     def referenced_digests(self) -> Iterator[str]:

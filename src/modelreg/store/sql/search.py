@@ -48,6 +48,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from modelreg.domain.entities import VersionStatus
 from modelreg.domain.filters import BoolOp, Comparison, Expr, Field, Query, Scalar
+from modelreg.domain.permissions import SubjectKind, Visibility
+from modelreg.store.sql.access_tables import GrantRow
 from modelreg.store.sql.tables import (
     AliasRow,
     ModelTagRow,
@@ -84,11 +86,16 @@ _NULLABLE_ATTRS = frozenset(
 _KeyedRow = type[VersionTagRow] | type[VersionParamRow] | type[VersionMetricRow] | type[ModelTagRow]
 
 
-def version_statement(query: Query) -> Select[ModelVersionRow, str]:
-    """``SELECT version, model name`` filtered and ordered by ``query`` (without its limit)."""
+def version_statement(
+    query: Query, readable_by: Visibility | None = None
+) -> Select[ModelVersionRow, str]:
+    """``SELECT version, model name`` filtered and ordered by ``query`` (without its limit);
+    with ``readable_by``, only versions of models that caller may read."""
     statement = select(ModelVersionRow, RegisteredModelRow.name).join(
         RegisteredModelRow, RegisteredModelRow.id == ModelVersionRow.model_id
     )
+    if readable_by is not None:
+        statement = statement.where(_readable(ModelVersionRow.model_id, readable_by))
     compiler = _Compiler(
         owner_id=ModelVersionRow.id,
         columns=_VERSION_COLUMNS,
@@ -101,8 +108,11 @@ def version_statement(query: Query) -> Select[ModelVersionRow, str]:
     return statement.order_by(*compiler.ordering(query, default))
 
 
-def model_statement(query: Query) -> Select[RegisteredModelRow]:
-    """``SELECT registered model`` filtered and ordered by ``query`` (without its limit)."""
+def model_statement(
+    query: Query, readable_by: Visibility | None = None
+) -> Select[RegisteredModelRow]:
+    """``SELECT registered model`` filtered and ordered by ``query`` (without its limit);
+    with ``readable_by``, only models that caller may read."""
     latest_version = (
         select(func.max(ModelVersionRow.version))
         .where(
@@ -127,10 +137,24 @@ def model_statement(query: Query) -> Select[RegisteredModelRow]:
         alias_match=lambda: AliasRow.model_id == RegisteredModelRow.id,
     )
     statement = select(RegisteredModelRow)
+    if readable_by is not None:
+        statement = statement.where(_readable(RegisteredModelRow.id, readable_by))
     if query.where is not None:
         statement = statement.where(compiler.condition(query.where))
     default = (RegisteredModelRow.name.asc(), RegisteredModelRow.id.asc())
     return statement.order_by(*compiler.ordering(query, default))
+
+
+def _readable(model_id: InstrumentedAttribute[int], who: Visibility) -> ColumnElement[bool]:
+    """The visibility constraint (``service/access.py``): a grant of any role to the user or
+    one of its teams. Applied in SQL before OFFSET/LIMIT, so pages neither skip nor leak."""
+    subject = and_(GrantRow.subject_kind == SubjectKind.USER, GrantRow.subject_name == who.user)
+    if who.teams:
+        team = and_(
+            GrantRow.subject_kind == SubjectKind.TEAM, GrantRow.subject_name.in_(sorted(who.teams))
+        )
+        subject = or_(subject, team)
+    return model_id.in_(select(GrantRow.model_id).where(subject))
 
 
 class _Compiler:

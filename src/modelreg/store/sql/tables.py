@@ -225,6 +225,7 @@ from modelreg.store.sql import (  # noqa: E402
     access_tables,  # noqa: F401
     auth_tables,  # noqa: F401
     governance_tables,  # noqa: F401
+    mlflow_webhook_tables,  # noqa: F401
     records_tables,  # noqa: F401
     scan_tables,  # noqa: F401
     signature_tables,  # noqa: F401
