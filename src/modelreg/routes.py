@@ -79,8 +79,12 @@ MODEL_RETENTION = f"{API}/models/{{name}}/retention"
 
 # Model-file scans and quarantine (docs/scanning.md).
 VERSION_SCAN = f"{API}/models/{{name}}/versions/{{version}}/scan"
+VERSION_SCAN_RELEASE = f"{VERSION_SCAN}/release"  # POST releases, DELETE revokes
 SCANS_RESCAN = f"{API}/scans/rescan"
 ALLOW_UNSAFE_HEADER = "X-Modelreg-Allow-Unsafe"
+# Media type a client accepts to download a chunked blob from object storage itself: the answer
+# lists a pre-signed GET URL per chunk instead of the bytes (docs/storage-s3.md).
+CHUNK_MANIFEST_TYPE = "application/vnd.modelreg.chunks+json"
 ALLOW_UNSAFE_PARAM = "allow_unsafe"
 USER_HEADER = "X-Modelreg-User"
 

@@ -131,4 +131,8 @@ def test_kill_during_upload_leaves_nothing_visible_and_push_succeeds_after_resta
     pulled = dest / "weights.bin"
     assert digest_file(pulled) == (digest, SIZE)
     assert filecmp.cmp(weights, pulled, shallow=False)
-    assert verified_blobs(second.blobs_root) == [digest]
+    # 64 MiB goes in chunks (docs/dedup.md): a recipe over chunks that each hash to their name.
+    assert verified_blobs(second.blobs_root) == []
+    storage = second.blobs_root.parent
+    assert verified_blobs(storage / "chunks")
+    assert (storage / "recipes" / digest.algorithm / digest.hex[:2] / digest.hex).is_file()

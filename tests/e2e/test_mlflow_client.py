@@ -62,10 +62,10 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         [*ENTRY, "server", "--port", str(port), "--home", str(home / "data")],
         stdout=log,
         stderr=subprocess.STDOUT,
-        # pyfunc models are cloudpickled Python code, which the model-file scan rightly finds
-        # unsafe; this module tests MLflow compatibility, so downloads are not refused here
-        # (the quarantine of MLflow downloads is tested in tests/integration/test_scans.py).
-        env=clean_env(MODELREG_SCAN_ENFORCE="false"),
+        # The quarantine is enforced: pyfunc models are cloudpickled Python code, which the scan
+        # rightly finds unsafe, so the tests release them through modelreg's API after "review",
+        # as a team would (docs/scanning.md).
+        env=clean_env(),
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -591,6 +591,11 @@ class AddOne(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
 REQUIREMENTS = ["mlflow", "scikit-learn"]
 
 
+def release(url: str, ref: str) -> None:
+    """A maintainer's release of a reviewed pyfunc version, through modelreg's own API."""
+    modelreg.Client(url).release_quarantine(ref, reason="pyfunc code reviewed")
+
+
 def test_pyfunc_log_register_and_load(url: str, name: str):
     with mlflow.start_run():
         info = mlflow.pyfunc.log_model(
@@ -598,10 +603,13 @@ def test_pyfunc_log_register_and_load(url: str, name: str):
         )
     version = mlflow.register_model(info.model_uri, name)
     assert version.version == "1"
+    release(url, f"{name}/1")
     loaded = mlflow.pyfunc.load_model(f"models:/{name}/1")
     assert loaded.predict([1, 2]) == [2, 3]
     copy = MlflowClient().copy_model_version(f"models:/{name}/1", name)
     assert copy.version == "2"
+    # The copy holds the same reviewed bytes with the same findings: blobs are guarded by
+    # digest, so the release of version 1 covers them for whoever may read version 1.
     assert mlflow.pyfunc.load_model(f"models:/{name}/2").predict([5]) == [6]
 
 
@@ -636,6 +644,7 @@ def test_mlflow_sees_models_pushed_with_modelreg(url: str, name: str, tmp_path: 
     native = modelreg.Client(url, cache_dir=tmp_path / "cache")
     native.create_model(name, description="native", tags={"origin": "modelreg"})
     pushed = native.push(name, saved, tags={"pushed": "yes"}, alias="live")
+    release(url, f"{name}@live")
 
     client = MlflowClient()
     model = client.get_registered_model(name)
@@ -658,6 +667,39 @@ def test_mlflow_sees_models_pushed_with_modelreg(url: str, name: str, tmp_path: 
         "live": "1",
         "canary": "1",
     }
+
+
+def test_a_pyfunc_model_loads_once_a_maintainer_releases_it(url: str, name: str):
+    """The whole flow on a registry that enforces the quarantine: log, register, a refused
+    load (in MLflow's error shape), a release with modelreg's CLI, a load that works."""
+    model = AddOne()
+    # Bytes of their own: a release covers a blob by digest, and other tests release the
+    # (deterministic) pickle of a bare AddOne on this server.
+    model.tag = name
+    with mlflow.start_run():
+        info = mlflow.pyfunc.log_model(
+            name="adder", python_model=model, pip_requirements=REQUIREMENTS
+        )
+    mlflow.register_model(info.model_uri, name)
+    MlflowClient().set_registered_model_alias(name, "champion", "1")
+    with pytest.raises(MlflowException, match="quarantined") as refused:
+        mlflow.pyfunc.load_model(f"models:/{name}@champion")
+    # MLflow wraps each failed file's HTTP error; the server's answer is in MLflow's shape.
+    assert '"error_code": "PERMISSION_DENIED"' in str(refused.value)
+    assert "python_model.pkl" in str(refused.value)
+
+    cli = [*ENTRY, "--registry", url, "scan", "release", f"{name}@champion"]
+    reason = ["--reason", "reviewed AddOne: adds one, no I/O"]
+    env = clean_env()
+    done = subprocess.run(
+        [*cli, *reason], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{name}/1: released (python_model.pkl)"
+    loaded = mlflow.pyfunc.load_model(f"models:/{name}@champion")
+    assert loaded.predict([1]) == [2]
+    history = modelreg.Client(url).events(name)
+    assert "scan.released" in [event.action for event in history]
 
 
 def test_the_client_runs_in_a_fresh_process(url: str, name: str, source: str):

@@ -3,19 +3,24 @@ and stores only the chunks that changed, and an interrupted push resumes where i
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from modelreg import routes
 from modelreg.blobs.chunks import ChunkedStore
 from modelreg.client.chunking import cut_file
+from modelreg.client.client import Client
 from modelreg.client.http import HttpTransport
 from modelreg.domain.chunking import DEFAULT_CHUNKER
 from modelreg.domain.digests import Digest
 from modelreg.domain.errors import UnavailableError
 from modelreg.hashing import digest_file
+from modelreg.server.app import create_app
 
 MIB = 1 << 20
 SIZE = 24 * MIB
@@ -180,3 +185,19 @@ def test_chunker_parameters_bound_the_chunk_sizes(weights):
     assert all(size >= DEFAULT_CHUNKER.min_size for size in sizes[:-1])
     assert [offset for offset, _ in cut] == [sum(sizes[:i]) for i in range(len(sizes))]
     assert all(isinstance(chunk.digest, Digest) for _, chunk in cut)
+
+
+def test_registry_without_chunk_storage_gets_files_whole(services, weights):
+    """A registry whose store cannot keep recipes answers ``GET /chunking`` with an error: the
+    SDK then sends big files whole, as it does to registries from before chunked pushes."""
+    plain = dataclasses.replace(services, blobs=stored_chunks(services).whole)
+    with TestClient(create_app(services=plain), raise_server_exceptions=False) as test_client:
+        assert test_client.get(routes.CHUNKING).status_code == 400
+        client = Client(http_client=test_client, user="alice", cache_dir=weights.parent / "c")
+        counter = attach_counter(client)
+        version = client.push("llm", weights)
+
+    assert counter is not None
+    assert counter.chunk_puts == 0
+    assert counter.blob_bytes == SIZE
+    assert stored_chunks(services).whole.exists(version.files[0].digest)

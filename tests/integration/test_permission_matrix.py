@@ -8,8 +8,9 @@ The expectations are written out below by hand, one row per operation, one lette
 * ``D``: denied, 403 ``PERMISSION_DENIED``;
 * ``H``: hidden, 404 as if the model did not exist (the caller may not even read it).
 
-Without a token every operation answers 401. Every (operation, API, role) acts on a model of
-its own, so the cases do not disturb each other and share one registry per database.
+Without a token every operation answers 401. Every (operation, API, role) that changes
+something acts on a model of its own, so the cases do not disturb each other and share one
+registry per database; operations that only read share one model per role.
 ``maintainer`` holds its role through a team, the others directly.
 """
 
@@ -65,6 +66,7 @@ NATIVE: dict[str, str] = {
     "approve_promotion":  "HDDOOO",
     "archive_version":    "HDDOOO",
     "delete_version":     "HDDOOO",
+    "release_quarantine": "HDDOOO",
     "delete_model":       "HDDDOO",
     "grant":              "HDDDOO",
     "revoke":             "HDDDOO",
@@ -175,6 +177,9 @@ def _native(http: TestClient, op: str, t: Target, h: dict[str, str]) -> Response
             return http.post(f"{m}/versions/2/archive", headers=h)
         case "delete_version":
             return http.delete(f"{m}/versions/2", headers=h)
+        case "release_quarantine":
+            body = {"reason": "reviewed"}
+            return http.post(f"{m}/versions/1/scan/release", json=body, headers=h)
         case "delete_model":
             return http.delete(m, headers=h)
         case "grant":
@@ -296,6 +301,24 @@ MLFLOW_READS = (
 )
 READS = frozenset([("native", op) for op in NATIVE_READS] + [("mlflow", op) for op in MLFLOW_READS])
 NEEDS_V2 = frozenset({"archive_version", "delete_version"})
+# Operations on the model itself need no version: their models are only created (pushes are the
+# costly part of the setup).
+NO_VERSION = frozenset(
+    {
+        "update_model",
+        "set_model_tag",
+        "rename_model",
+        "delete_model",
+        "grant",
+        "revoke",
+        "create_model",
+        "set_model_policy",
+        "list_webhooks",
+        "full_audit",
+        "list_retention",
+        "list_signing_keys",
+    }
+)
 HOLDERS = {
     "reader": Subject(SubjectKind.USER, "reader"),
     "writer": Subject(SubjectKind.USER, "writer"),
@@ -307,10 +330,15 @@ HOLDERS = {
 def _prepare(services: Services, api: str, op: str, role: str) -> Target:
     model = f"{api}-{op.replace('_', '-')}-{role}"
     content = f"weights of {model}".encode()
-    _push(services, model, content)
+    if op == "release_quarantine":  # something to release: a pickle that imports os.system
+        content = b"cos\nsystem\n(S'" + model.encode() + b"'\ntR."
+    if op in NO_VERSION:
+        services.registry.create_model(model, actor="owner")
+    else:
+        _push(services, model, content)
+        services.registry.set_alias(model, "staging", 1, actor="owner")
     if op in NEEDS_V2:
         _push(services, model, content + b" v2")
-    services.registry.set_alias(model, "staging", 1, actor="owner")
     target = Target(model, digest=str(digest_of(content)), fresh=f"new-{model}")
     if op in ("request_promotion", "approve_promotion"):
         services.policies.set_policy(PROTECTED, actor="owner", model=model)
@@ -320,7 +348,8 @@ def _prepare(services: Services, api: str, op: str, role: str) -> Target:
             )
             target.promotion = request.id
     if op == "commit_upload":
-        data = b"pushed by owner, committed by someone else"
+        # Its own bytes: a blob stored by another session counts only for readers (possession).
+        data = f"pushed by owner to {model}, committed by someone else".encode()
         session = services.uploads.start_upload(
             model, make_draft({"other.bin": data}), actor="owner"
         )
@@ -510,3 +539,10 @@ def test_the_web_ui_shows_only_readable_models(registry: Registry, role: str):
     own = registry.http.get("/models/reads-all-reader", headers=headers)
     assert own.status_code == 200
     assert other.status_code == (200 if role == "root" else 404)
+
+
+@pytest.mark.parametrize("role", ["stranger", "reader", "root"])
+def test_promotion_listings_show_only_readable_models(registry: Registry, role: str):
+    found = registry.http.get(f"{API}/promotions", headers=registry.as_(role)).json()["items"]
+    models = sorted(p["model"] for p in found if p["model"].startswith("native-approve"))
+    assert models == [f"native-approve-promotion-{suffix}" for suffix in SEARCH_FINDS[role]]

@@ -217,7 +217,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
 def test_cli_scan_show_and_pull(cli: Cli, evil_dir: Path, tmp_path: Path) -> None:
     assert cli("push", evil_dir, "-m", "fraud").ok().stdout.strip() == "fraud/1"
     shown = json.loads(cli("show", "fraud/1", "--json").ok().stdout)
-    assert shown["scan"] == {"verdict": "unsafe", "quarantined": True}
+    assert shown["scan"] == {"verdict": "unsafe", "quarantined": True, "released": False}
     assert "scan: unsafe (quarantined" in cli("show", "fraud/1").ok().stdout
     table = cli("scan", "fraud/1").ok().stdout
     assert "imports os.system" in table

@@ -32,6 +32,7 @@ EXPECTED_MODEL_ACTIONS: dict[Role, set[Action]] = {
         A.APPROVE_PROMOTION,
         A.ARCHIVE,
         A.DELETE_VERSION,
+        A.RELEASE_QUARANTINE,
     },
     Role.ADMIN: {
         A.READ,
@@ -43,6 +44,7 @@ EXPECTED_MODEL_ACTIONS: dict[Role, set[Action]] = {
         A.APPROVE_PROMOTION,
         A.ARCHIVE,
         A.DELETE_VERSION,
+        A.RELEASE_QUARANTINE,
         A.RENAME_MODEL,
         A.DELETE_MODEL,
         A.MANAGE_PERMISSIONS,

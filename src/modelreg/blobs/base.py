@@ -155,6 +155,16 @@ class DirectTransfers(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class DownloadPiece:
+    """``length`` bytes from ``offset`` of the object at pre-signed ``url``: one chunk (or the
+    part of it that a download from an offset needs) of a blob stored as chunks."""
+
+    url: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
 class DirectUpload:
     """A blob upload that a client sends straight to the object store.
 
@@ -174,6 +184,12 @@ class DirectBlobTransfers(Protocol):
     ) -> str | None:
         """A pre-signed URL of the blob, or None when it is not stored as one object (absent,
         or kept another way, e.g. as chunks): the server then answers for it itself."""
+
+    def chunk_download(
+        self, digest: Digest, offset: int, *, expires: int
+    ) -> tuple[DownloadPiece, ...] | None:
+        """Pre-signed URLs of the chunks of a blob stored as chunks, covering its bytes from
+        ``offset`` on, in order; None when it is not stored as chunks."""
 
     def start_upload(self, *, multipart: bool) -> DirectUpload:
         """Reserve a temporary object for one blob, as a multipart upload or a single PUT."""

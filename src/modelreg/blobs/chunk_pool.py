@@ -9,7 +9,8 @@ garbage collection already cleans.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Protocol, runtime_checkable
 
 from modelreg.blobs.base import ObjectBackend, ObjectInfo, ObjectWriter
 from modelreg.blobs.cas import ContentAddressedStore
@@ -44,8 +45,25 @@ class ChunkPoolBackend:
             yield ObjectInfo(_inner(info.key), info.size, info.modified_at)
 
 
+@runtime_checkable
+class BatchDurability(Protocol):
+    """A backend whose every durable write costs fsyncs (``LocalBackend``): it can write
+    without them and make a batch of keys durable later, in one go."""
+
+    def without_fsync(self) -> ObjectBackend: ...
+
+    def make_durable(self, keys: Iterable[str]) -> None: ...
+
+
 def chunk_pool(backend: ObjectBackend) -> ContentAddressedStore:
-    """The content-addressed store of chunks inside ``backend``."""
+    """The content-addressed store of chunks inside ``backend``.
+
+    Where the backend allows it, chunks are written without a fsync each (three per chunk made
+    a first chunked push half as fast as a whole one); ``ChunkedStore.write_recipe`` makes all
+    chunks of a recipe durable before the recipe, which is what makes them reachable.
+    """
+    if isinstance(backend, BatchDurability):
+        backend = backend.without_fsync()
     return ContentAddressedStore(ChunkPoolBackend(backend))
 
 

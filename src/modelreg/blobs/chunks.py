@@ -6,6 +6,9 @@ chunk pool (``chunks/…``). Readers cannot tell the two apart: ``exists``, ``si
 ``open(offset, length)`` answer the same for both, and a range read opens only the chunks that
 cover the range. Writers choose: ``begin_write`` stores a whole blob, ``put_chunk`` and
 ``write_recipe`` store the parts of a chunked one (the service checks digests end to end first).
+On a backend that pre-signs uploads (S3), clients may instead stage chunks themselves under
+``uploads/<session>/chunks/…`` (``staged_chunk_url``); ``adopt_staged`` verifies and moves each
+into the pool at assembly, so chunk bytes never pass through the server.
 
 Garbage collection deletes unreferenced blobs (``delete`` removes a recipe, not its chunks) and
 then calls ``sweep_parts``, which removes chunks that no recipe references; see its docstring
@@ -15,14 +18,16 @@ for why a push that overlaps a sweep keeps its chunks.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from modelreg.blobs.base import BlobStore, BlobWriter, ObjectInfo, Usage
-from modelreg.blobs.cas import ContentAddressedStore, write_stream
-from modelreg.blobs.chunk_pool import chunk_pool
+from modelreg.blobs.base import BlobStore, BlobWriter, DirectTransfers, ObjectInfo, Usage
+from modelreg.blobs.cas import ContentAddressedStore, _move_into_place, write_stream
+from modelreg.blobs.chunk_pool import BatchDurability, chunk_pool
+from modelreg.blobs.layout import upload_key
 from modelreg.blobs.recipes import (
     CHUNKS_PREFIX,
     RECIPES_PREFIX,
@@ -31,10 +36,12 @@ from modelreg.blobs.recipes import (
     parse_chunk_key,
     parse_recipe_key,
     recipe_key,
+    staged_chunk_key,
 )
 from modelreg.domain.chunking import ChunkRef
 from modelreg.domain.digests import Digest
-from modelreg.domain.errors import BlobNotFoundError, InvalidArgumentError
+from modelreg.domain.errors import BlobNotFoundError, DigestMismatchError, InvalidArgumentError
+from modelreg.hashing import DigestHasher
 
 RECIPE_CACHE_SIZE = 64
 SWEEP_BATCH = 512
@@ -61,6 +68,24 @@ class ChunkStore(BlobStore, Protocol):
     def write_recipe(self, recipe: Recipe) -> None:
         """Make ``recipe`` visible as the blob ``recipe.digest`` in one step. The caller has
         checked every chunk and the whole digest."""
+
+    def read_recipe(self, digest: Digest) -> Recipe:
+        """The recipe of ``digest``; ``BlobNotFoundError`` when it is not stored as one."""
+
+    def staged_chunk_url(self, upload_id: str, digest: Digest, *, expires: int) -> str | None:
+        """A pre-signed URL where a client PUTs chunk ``digest`` of session ``upload_id`` straight
+        into the object store, or None when the backend cannot pre-sign (send it to the server).
+        """
+
+    def is_staged(self, upload_id: str, digest: Digest) -> bool:
+        """Whether a client has staged chunk ``digest`` for session ``upload_id``."""
+
+    def adopt_staged(
+        self, upload_id: str, chunk: ChunkRef, observe: Callable[[bytes], None]
+    ) -> None:
+        """Read the staged ``chunk`` once (every byte also goes to ``observe``), check its size
+        and digest and move it into the chunk pool. ``DigestMismatchError`` after deleting it
+        when it differs; ``BlobNotFoundError`` when nothing is staged."""
 
 
 class ChunkedStore:
@@ -208,12 +233,56 @@ class ChunkedStore:
         self.pool.delete(digest)
 
     def write_recipe(self, recipe: Recipe) -> None:
+        if isinstance(self.backend, BatchDurability):
+            # The pool wrote these chunks without fsync (chunk_pool.py), this push or an earlier
+            # one: all of them reach the disk before the recipe that makes them reachable.
+            self.backend.make_durable(chunk_key(chunk.digest) for chunk in recipe.chunks)
         writer = self.backend.create_writer(recipe_key(recipe.digest))
         try:
             writer.write(recipe.to_bytes())
             writer.commit()
         except BaseException:
             writer.abort()
+            raise
+
+    # -- chunks staged by clients (direct transfers) ------------------------------------------
+
+    def staged_chunk_url(self, upload_id: str, digest: Digest, *, expires: int) -> str | None:
+        if not isinstance(self.backend, DirectTransfers):
+            return None
+        return self.backend.presign_put(staged_chunk_key(upload_id, digest), expires=expires)
+
+    def is_staged(self, upload_id: str, digest: Digest) -> bool:
+        return self.backend.stat(staged_chunk_key(upload_id, digest)) is not None
+
+    def adopt_staged(
+        self, upload_id: str, chunk: ChunkRef, observe: Callable[[bytes], None]
+    ) -> None:
+        staged = staged_chunk_key(upload_id, chunk.digest)
+        info = self.backend.stat(staged)
+        if info is None:
+            raise BlobNotFoundError(
+                f"chunk {chunk.digest} was not staged", digest=str(chunk.digest)
+            )
+        if info.size != chunk.size:  # refused without reading it
+            self.backend.delete(staged)
+            raise _staged_mismatch(chunk, None, info.size)
+        # The client's pre-signed URL can still overwrite ``staged`` until it expires: verify and
+        # adopt a private copy that no URL names, so the bytes checked are the bytes kept.
+        claimed = upload_key(uuid.uuid4().hex)
+        self.backend.move(staged, claimed)
+        try:
+            hasher = DigestHasher(chunk.digest.algorithm)
+            for data in self.backend.open_reader(claimed):
+                hasher.update(data)
+                observe(data)
+            actual = hasher.digest()
+            if actual != chunk.digest or hasher.size != chunk.size:
+                raise _staged_mismatch(chunk, actual, hasher.size)
+            # The pool's own rule: a chunk already present with its size counts as success.
+            _move_into_place(self.pool.backend, claimed, chunk.digest, chunk.size)
+        except BaseException:
+            self.backend.delete(claimed)
             raise
 
     def read_recipe(self, digest: Digest) -> Recipe:
@@ -240,3 +309,15 @@ class ChunkedStore:
             while len(self._recipes) > RECIPE_CACHE_SIZE:
                 self._recipes.popitem(last=False)
         return recipe
+
+
+def _staged_mismatch(chunk: ChunkRef, actual: Digest | None, size: int) -> DigestMismatchError:
+    found = f"{actual} ({size} bytes)" if actual is not None else f"{size} bytes"
+    return DigestMismatchError(
+        f"staged chunk {chunk.digest} ({chunk.size} bytes) arrived as {found}; "
+        "it was deleted, push again",
+        expected=str(chunk.digest),
+        actual=str(actual) if actual is not None else None,
+        expected_size=chunk.size,
+        actual_size=size,
+    )

@@ -4,6 +4,9 @@ themselves, through pre-signed URLs, and the registry only signs and verifies.
 Uploads follow the rules of ``cas.py``: the data goes to ``uploads/<transfer-id>/data`` and is
 moved to its blob key only after ``ContentAddressedStore.adopt_upload`` has read it back and found
 the declared size and digest. Nothing a client sends is visible before that check.
+
+A blob stored as chunks (``chunks.py``) is not one object: ``chunk_download`` answers a
+pre-signed URL per chunk, and the client reads them in order.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from modelreg.blobs.base import DirectTransfers, DirectUpload, UploadedPart
+from modelreg.blobs.base import DirectTransfers, DirectUpload, DownloadPiece, UploadedPart
 from modelreg.blobs.cas import ContentAddressedStore
 from modelreg.blobs.layout import blob_key, upload_key
+from modelreg.blobs.recipes import Recipe, chunk_key, recipe_key
 from modelreg.domain.digests import Digest
 from modelreg.domain.errors import InvalidArgumentError
 
@@ -38,6 +42,20 @@ class ContentAddressedTransfers:
         if not self._store.exists(digest):
             return None
         return self._backend.presign_get(blob_key(digest), expires=expires, filename=filename)
+
+    def chunk_download(
+        self, digest: Digest, offset: int, *, expires: int
+    ) -> tuple[DownloadPiece, ...] | None:
+        key = recipe_key(digest)
+        if self._store.backend.stat(key) is None:
+            return None
+        recipe = Recipe.from_bytes(b"".join(self._store.backend.open_reader(key)))
+        return tuple(
+            DownloadPiece(
+                self._backend.presign_get(chunk_key(chunk.digest), expires=expires), start, length
+            )
+            for chunk, start, length in recipe.pieces(offset, recipe.size)
+        )
 
     def start_upload(self, *, multipart: bool) -> DirectUpload:
         transfer_id = uuid.uuid4().hex

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
-from modelreg.blobs.layout import BLOBS_PREFIX, blob_key, parse_blob_key
+from modelreg.blobs.layout import (
+    BLOBS_PREFIX,
+    UPLOAD_DATA,
+    blob_key,
+    parse_blob_key,
+    upload_key,
+)
 from modelreg.domain.chunking import ChunkRef
 from modelreg.domain.digests import Digest
 from modelreg.domain.errors import InvalidArgumentError
@@ -86,6 +92,14 @@ def chunk_key(digest: Digest) -> str:
 def recipe_key(digest: Digest) -> str:
     """``recipes/<algorithm>/<first two hex>/<hex>``, named by the whole blob's digest."""
     return RECIPES_PREFIX + blob_key(digest).removeprefix(BLOBS_PREFIX)
+
+
+def staged_chunk_key(upload_id: str, digest: Digest) -> str:
+    """``uploads/<upload-id>/chunks/<algorithm>/<hex>``: where a client that writes to the object
+    store itself stages a chunk of upload session ``upload_id`` (under ``uploads/``, so garbage
+    collection of abandoned uploads removes what is never assembled)."""
+    folder = upload_key(upload_id).removesuffix(UPLOAD_DATA)  # also checks the id
+    return f"{folder}chunks/{digest.algorithm}/{digest.hex}"
 
 
 def parse_chunk_key(key: str) -> Digest | None:

@@ -18,6 +18,7 @@ from modelreg.cli.output import (
     short_time,
     transfer_progress,
 )
+from modelreg.cli.scan import quarantine_note
 from modelreg.client.files import collect_files
 from modelreg.domain.entities import Lineage, ModelVersion
 
@@ -116,10 +117,14 @@ def show(
     with target(ctx).client() as client:
         version = client.resolve(ref)
         scan = client.scan(version.ref)
-    verdicts = {file.path: str(file.verdict) for file in scan.files}
+    verdicts = {f.path: f"{f.verdict}{' (released)' if f.released else ''}" for f in scan.files}
     if json_output:
         payload = {field.name: getattr(version, field.name) for field in fields(version)}
-        payload["scan"] = {"verdict": str(scan.verdict), "quarantined": scan.quarantined}
+        payload["scan"] = {
+            "verdict": str(scan.verdict),
+            "quarantined": scan.quarantined,
+            "released": scan.released,  # docs/scanning.md: a maintainer's reviewed exception
+        }
         print_json(payload)
         return
     console.print(
@@ -149,8 +154,7 @@ def show(
     for key, value in facts.items():
         if value is not None:
             console.print(f"{key}: {value}")
-    quarantine = " (quarantined: pulls need --allow-unsafe)" if scan.quarantined else ""
-    console.print(f"scan: {scan.verdict}{quarantine}", markup=False)
+    console.print(f"scan: {scan.verdict}{quarantine_note(scan)}", markup=False)
     print_table(
         None,
         ["path", "size", "digest", "scan"],

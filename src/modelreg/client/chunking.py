@@ -11,7 +11,7 @@ that did not arrive the first time. Both transports use the same logic through a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,7 +23,7 @@ from modelreg import routes
 from modelreg.client.transport import Progress
 from modelreg.domain.chunking import DEFAULT_CHUNKER, ChunkerParams, ChunkRef
 from modelreg.domain.digests import DEFAULT_ALGORITHM, Digest
-from modelreg.domain.errors import ModelregError
+from modelreg.domain.errors import ModelregError, UnavailableError
 from modelreg.hashing import DigestHasher
 
 READ_SIZE = 1024 * 1024
@@ -124,16 +124,19 @@ def _read_range(source: Path, offset: int, size: int, progress: Progress | None)
 
 
 class HttpChunkSink:
-    """Chunked pushes through the registry's REST API, four chunks in flight."""
+    """Chunked pushes through the registry's REST API, four chunks in flight. A chunk goes to the
+    URL the registry names: its own route (relative), or a pre-signed object-store URL."""
 
     parallel = HTTP_PARALLEL
 
-    def __init__(self, request: Any) -> None:
+    def __init__(self, request: Any, storage: Callable[[], httpx.Client]) -> None:
         # ``HttpTransport._request``: sends, and turns error answers into domain errors.
         self._request = request
+        # The transport's object-store client (``DirectTransferClient.storage_client``): it
+        # carries none of the registry's headers, and the transport closes it.
+        self._storage = storage
         self._params: ChunkerParams | None = None
         self._asked = False
-        self._foreign: httpx.Client | None = None
 
     def params(self) -> ChunkerParams | None:
         if not self._asked:
@@ -170,15 +173,29 @@ class HttpChunkSink:
                 digest=digest,
                 chunk_digest=chunk.digest,
             )
-        headers = {"Content-Length": str(chunk.size), "Content-Type": "application/octet-stream"}
         if url.startswith("/"):
+            headers = {
+                "Content-Length": str(chunk.size),
+                "Content-Type": "application/octet-stream",
+            }
             self._request("PUT", url, content=data, headers=headers)
             return
-        # A URL the registry chose elsewhere (a pre-signed storage URL): no registry credentials.
-        if self._foreign is None:
-            self._foreign = httpx.Client(timeout=httpx.Timeout(600.0, connect=10.0))
-        response = self._foreign.put(url, content=data, headers=headers)
-        response.raise_for_status()
+        if not url.startswith(("http://", "https://")):
+            raise ModelregError(f"the registry asked for chunk {chunk.digest} at {url[:200]!r}")
+        # A pre-signed storage URL: no registry credentials, nothing but the bytes.
+        try:
+            answer = self._storage().put(
+                url, content=data, headers={"Content-Length": str(chunk.size)}
+            )
+        except httpx.TransportError as error:
+            raise UnavailableError(
+                f"upload of a chunk to object storage failed: {error}"
+            ) from error
+        if answer.is_error:
+            text = " ".join(answer.text[:300].split()) or answer.reason_phrase
+            message = f"object storage refused chunk {chunk.digest} (HTTP {answer.status_code})"
+            error_type = UnavailableError if answer.status_code >= 500 else ModelregError
+            raise error_type(f"{message}: {text}")
 
     def assemble(self, upload_id: str, digest: Digest, chunks: Sequence[ChunkRef]) -> None:
         path = routes.url(routes.UPLOAD_BLOB_ASSEMBLE, upload_id=upload_id, digest=digest)

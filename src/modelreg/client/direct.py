@@ -9,11 +9,14 @@ bytes that arrived against the declared size and digest.
 Downloads: a registry answers a blob GET with ``307`` to a pre-signed URL. The SDK follows it
 with a separate HTTP client that carries none of the registry's headers (no ``Authorization``
 token, no user name), only ``Range`` when a download resumes. The caller still hashes every byte.
+A blob stored as chunks is not one object: the registry answers a manifest of pre-signed chunk
+URLs instead (``read_pieces``), and the SDK reads the chunks in order with the same client.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -82,9 +85,50 @@ class DirectTransferClient:
             raise _storage_error(answer, "download")
         return answer
 
+    def read_pieces(self, body: bytes, *, offset: int) -> Iterator[bytes]:
+        """Stream a chunked blob from ``offset`` on, from the pre-signed chunk URLs of a
+        manifest (``routes.CHUNK_MANIFEST_TYPE``), in order."""
+        try:
+            manifest = json.loads(body)
+            pieces = [
+                (str(p["url"]), int(p["offset"]), int(p["length"])) for p in manifest["pieces"]
+            ]
+            answered = int(manifest["offset"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelregError("the registry answered a damaged chunk manifest") from error
+        if answered != offset:
+            raise ModelregError(f"the registry answered chunks from {answered}, not {offset}")
+        for url, start, length in pieces:
+            if not url.startswith(("http://", "https://")) or length <= 0:
+                raise ModelregError(f"the registry named a chunk at {url[:200]!r}")
+            yield from self._read_piece(url, start, length)
+
+    def _read_piece(self, url: str, start: int, length: int) -> Iterator[bytes]:
+        headers = {"Range": f"bytes={start}-{start + length - 1}"}
+        try:
+            with self._client().stream("GET", url, headers=headers) as answer:
+                if answer.is_error:
+                    answer.read()
+                    raise _storage_error(answer, "download")
+                if answer.status_code != 206 and start != 0:
+                    raise ModelregError("object storage ignored the range of a chunk")
+                left = length  # a 200 for a whole-chunk range is fine: read what we asked for
+                for data in answer.iter_bytes(READ_SIZE):
+                    piece = data[:left]
+                    left -= len(piece)
+                    yield piece
+                    if left == 0:
+                        break
+        except httpx.TransportError as error:
+            raise UnavailableError(f"download of a chunk was interrupted: {error}") from error
+        if left:
+            raise ModelregError(f"object storage sent {length - left} of {length} chunk bytes")
+
     def close(self) -> None:
-        if self._storage is not None:
-            self._storage.close()
+        with self._lock:
+            if self._storage is not None:
+                self._storage.close()
+                self._storage = None
 
     # -- uploads -----------------------------------------------------------------------------
 
@@ -146,6 +190,11 @@ class DirectTransferClient:
             self._request("POST", f"{path}/abort", json=ref)
 
     # -- plumbing ----------------------------------------------------------------------------
+
+    def storage_client(self) -> httpx.Client:
+        """The client for pre-signed object-store URLs (direct parts, redirected downloads,
+        staged chunks): one per transport, closed with it by ``close``."""
+        return self._client()
 
     def _client(self) -> httpx.Client:
         """A client for the object store that shares nothing with the registry's client."""

@@ -64,8 +64,8 @@ class HttpTransport(
             client = httpx.Client(base_url=base_url.rstrip("/"), timeout=TIMEOUT)
         client.headers.update(headers)
         self.http = client
-        self.chunk_sink = HttpChunkSink(self._request)
         self.direct = DirectTransferClient(self._request, timeout=TIMEOUT)
+        self.chunk_sink = HttpChunkSink(self._request, self.direct.storage_client)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -208,10 +208,12 @@ class HttpTransport(
     def upload_blob(
         self, upload_id: str, digest: Digest, source: Path, *, progress: Progress | None
     ) -> None:
-        if self.direct.upload(upload_id, digest, source, progress=progress):
-            return  # sent straight to the registry's object store (client/direct.py)
+        # Chunks first: a large file sends only the chunks the registry lacks (client/chunking.py),
+        # to pre-signed object-store URLs when the registry has direct transfers.
         if push_in_chunks(self.chunk_sink, upload_id, digest, source, progress=progress):
-            return  # a large file: only the chunks the registry lacks (client/chunking.py)
+            return
+        if self.direct.upload(upload_id, digest, source, progress=progress):
+            return  # sent whole, straight to the registry's object store (client/direct.py)
         size = source.stat().st_size
 
         def chunks() -> Iterator[bytes]:
@@ -241,6 +243,8 @@ class HttpTransport(
         self, digest: Digest, offset: int = 0, *, allow_unsafe: bool = False
     ) -> Iterator[bytes]:
         headers = {"Range": f"bytes={offset}-"} if offset else {}
+        # A chunked blob on object storage may answer its chunks' URLs (client/direct.py).
+        headers["Accept"] = f"{routes.CHUNK_MANIFEST_TYPE}, */*;q=0.5"
         if allow_unsafe:
             headers[routes.ALLOW_UNSAFE_HEADER] = "true"
         request = self.http.build_request(
@@ -258,6 +262,9 @@ class HttpTransport(
             if response.is_error:
                 response.read()
                 raise _error_from(response)
+            if response.headers.get("content-type", "").startswith(routes.CHUNK_MANIFEST_TYPE):
+                yield from self.direct.read_pieces(response.read(), offset=offset)
+                return
             if offset and response.status_code != 206:
                 raise ModelregError(f"the registry ignored a range request for {digest}")
             yield from response.iter_bytes(CHUNK)

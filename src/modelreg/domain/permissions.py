@@ -34,6 +34,7 @@ class Action(StrEnum):
     APPROVE_PROMOTION = "approve_promotion"  # approve or reject
     ARCHIVE = "archive"  # archive or restore a version
     DELETE_VERSION = "delete_version"
+    RELEASE_QUARANTINE = "release_quarantine"  # release (or revoke) a version's scan quarantine
     RENAME_MODEL = "rename_model"
     DELETE_MODEL = "delete_model"
     MANAGE_PERMISSIONS = "manage_permissions"  # grant and revoke roles on the model
@@ -60,6 +61,7 @@ MODEL_ROLE: dict[Action, Role] = {
     Action.APPROVE_PROMOTION: Role.MAINTAINER,
     Action.ARCHIVE: Role.MAINTAINER,
     Action.DELETE_VERSION: Role.MAINTAINER,
+    Action.RELEASE_QUARANTINE: Role.MAINTAINER,
     Action.RENAME_MODEL: Role.ADMIN,
     Action.DELETE_MODEL: Role.ADMIN,
     Action.MANAGE_PERMISSIONS: Role.ADMIN,
@@ -84,6 +86,7 @@ SCOPE: dict[Action, Scope] = {
     Action.APPROVE_PROMOTION: Scope.WRITE,
     Action.ARCHIVE: Scope.WRITE,
     Action.DELETE_VERSION: Scope.WRITE,
+    Action.RELEASE_QUARANTINE: Scope.WRITE,
     Action.RENAME_MODEL: Scope.WRITE,
     Action.DELETE_MODEL: Scope.WRITE,
     Action.MANAGE_PERMISSIONS: Scope.ADMIN,

@@ -494,13 +494,21 @@ def check_signed(alias: str, rule: AliasRule, signed: bool | None) -> RuleResult
     return RuleResult(name, Outcome.FAIL, "the version has no valid signature by a trusted key")
 
 
-def check_scan(alias: str, rule: AliasRule, verdict: str | None) -> RuleResult | None:
-    """``scan: clean``: the worst scan verdict of the version's files (``domain/scans.py``)."""
+def check_scan(
+    alias: str, rule: AliasRule, verdict: str | None, released: str | None = None
+) -> RuleResult | None:
+    """``scan: clean``: the worst scan verdict of the version's files (``domain/scans.py``).
+    ``released`` describes a quarantine release covering every flagged file (who, why): the
+    version then counts as clean with an exception, and the explanation says so."""
     if rule.scan is None:
         return None
     name = f"aliases.{alias}.scan"
     if verdict == rule.scan:
         return RuleResult(name, Outcome.PASS, f"every file scanned {verdict}")
+    if released is not None:
+        return RuleResult(
+            name, Outcome.PASS, f"clean with an exception: scanned {verdict}, {released}"
+        )
     return RuleResult(name, Outcome.FAIL, f"the version's scan verdict is {verdict or 'unknown'}")
 
 

@@ -7,12 +7,17 @@ for every version and model that holds the same bytes). Verdicts are ordered::
 
 The verdict of a file is the worst of its engines' verdicts; the verdict of a version is the
 worst of its files'. ``suspicious`` and ``unsafe`` put a file in quarantine: downloads are
-refused unless the caller explicitly overrides.
+refused unless the caller explicitly overrides, or a maintainer *released* the version after a
+review (``QuarantineRelease``). A release covers each file's findings as they were: it names the
+scan it reviewed by a fingerprint of every engine's version and findings, and no longer applies
+once a re-scan says something else.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,6 +91,47 @@ class BlobScan:
         return worst(result.verdict for result in self.results)
 
 
+def fingerprint(scan: BlobScan) -> str:
+    """What a release reviewed: every engine, its version, verdict and findings (sha256 of a
+    canonical JSON form; the scan time is left out, so an identical re-scan keeps it)."""
+    canonical = [
+        [r.engine, r.engine_version, str(r.verdict), [f.to_json() for f in r.findings]]
+        for r in sorted(scan.results, key=lambda result: result.engine)
+    ]
+    text = json.dumps([scan.file_format, canonical], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ReleasedFile:
+    """One quarantined blob a release covers, and the scan it was reviewed against."""
+
+    digest: Digest
+    verdict: Verdict
+    engines: Mapping[str, str]
+    """engine -> engine version of the reviewed scan (for display; ``fingerprint`` decides)."""
+    fingerprint: str
+
+    def covers(self, scan: BlobScan | None) -> bool:
+        return scan is not None and fingerprint(scan) == self.fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineRelease:
+    """A maintainer's reviewed exception: the version's quarantined files may be downloaded
+    without the per-request override."""
+
+    model_name: str
+    version: int
+    reason: str
+    released_by: str
+    released_at: datetime
+    files: tuple[ReleasedFile, ...]
+
+    def covers(self, digest: Digest, scan: BlobScan | None) -> bool:
+        return any(file.digest == digest and file.covers(scan) for file in self.files)
+
+
 @dataclass(frozen=True, slots=True)
 class FileScan:
     """One file of a version with the scan of its blob (None when it was never scanned)."""
@@ -93,10 +139,16 @@ class FileScan:
     path: str
     digest: Digest
     scan: BlobScan | None
+    released: bool = False
+    """A release of the version covers this file's current scan."""
 
     @property
     def verdict(self) -> Verdict:
         return Verdict.UNSCANNED if self.scan is None else self.scan.verdict
+
+    @property
+    def quarantined(self) -> bool:
+        return self.verdict.quarantined and not self.released
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +158,45 @@ class VersionScan:
     files: tuple[FileScan, ...]
     enforced: bool = True
     """Whether the registry refuses downloads of quarantined files (``MODELREG_SCAN_ENFORCE``)."""
+    release: QuarantineRelease | None = None
 
     @property
     def verdict(self) -> Verdict:
+        """The worst finding, released or not (a release is an exception, not a new verdict)."""
         return worst(file.verdict for file in self.files)
 
     @property
     def quarantined(self) -> bool:
-        return self.verdict.quarantined
+        """Some flagged file is not covered by a release."""
+        return any(file.quarantined for file in self.files)
+
+    @property
+    def released(self) -> bool:
+        """Flagged, but every flagged file is covered by the version's release."""
+        return self.verdict.quarantined and not self.quarantined
+
+    @property
+    def release_void(self) -> bool:
+        """A release is stored, but a re-scan changed findings it reviewed (or flagged more)."""
+        return self.release is not None and self.quarantined
+
+
+def version_scan(
+    model_name: str,
+    version: int,
+    files: Iterable[tuple[str, Digest]],
+    scans: Mapping[Digest, BlobScan],
+    release: QuarantineRelease | None,
+    *,
+    enforced: bool = True,
+) -> VersionScan:
+    """The scan of a version from its (path, digest) pairs, stored scans and release."""
+    found = []
+    for path, digest in files:
+        scan = scans.get(digest)
+        released = release is not None and release.covers(digest, scan)
+        found.append(FileScan(path, digest, scan, released))
+    return VersionScan(model_name, version, tuple(found), enforced, release)
 
 
 @dataclass(frozen=True, slots=True)

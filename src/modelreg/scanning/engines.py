@@ -20,9 +20,9 @@ from picklescan import scanner as picklescan  # type: ignore[import-untyped]
 
 from modelreg.domain.scans import EngineResult, Finding, Verdict, worst
 from modelreg.scanning.allowlist import classify
+from modelreg.scanning.fileview import FileView
 from modelreg.scanning.formats import Format
 from modelreg.scanning.inspection import Inspection
-from modelreg.scanning.opcodes import FileView
 
 ALLOWLIST_REVISION = 1
 """Bump when the allow-list or the walk changes meaning: stored scans become stale."""
@@ -120,6 +120,12 @@ class PicklescanEngine:
     def _findings(self, found: picklescan.ScanResult, location: str) -> list[Finding]:
         findings = []
         for ref in found.globals:
+            if "unknown" in (ref.module, ref.name):
+                # picklescan's marker for a STACK_GLOBAL it could not resolve; whether one could
+                # import anything is the strict walk's call (it tracks what may be on the stack).
+                note = "picklescan could not resolve a STACK_GLOBAL"
+                findings.append(Finding(Verdict.CLEAN, note, location))
+                continue
             verdict = classify(ref.module, ref.name)
             if ref.safety is picklescan.SafetyLevel.Dangerous:
                 verdict = Verdict.UNSAFE

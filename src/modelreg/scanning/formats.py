@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 import io
 import json
-import pickletools
 import struct
+
+from modelreg.scanning.opcodes import OPCODES, read_arg
 
 HEAD_SIZE = 64 * 1024
 """Bytes read to decide a format; a pickle still unfinished after them is taken as a pickle."""
@@ -85,7 +86,15 @@ def is_pickle(head: bytes) -> bool:
         return False
     imports = False
     try:
-        for opcode, _arg, _pos in pickletools.genops(io.BytesIO(head)):
+        stream = io.BytesIO(head)
+        while True:
+            code = stream.read(1)
+            opcode = OPCODES.get(code)
+            if opcode is None:
+                if not code:
+                    raise ValueError("pickle exhausted before seeing STOP")
+                raise ValueError(f"opcode {code!r} unknown")
+            read_arg(opcode, stream)
             if opcode.name == "STOP":
                 return True
             imports = imports or opcode.name in _IMPORTING
@@ -93,7 +102,6 @@ def is_pickle(head: bytes) -> bool:
         # Cut off mid-stream: more pickle beyond the head, or a truncated file that still
         # calls what it imported before loading fails; without an import nothing can run.
         return any(sign in str(error) for sign in _RAN_OUT) and (imports or len(head) >= HEAD_SIZE)
-    return True
 
 
 def _is_zlib(head: bytes) -> bool:

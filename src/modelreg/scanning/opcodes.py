@@ -14,31 +14,26 @@ walk skips exactly the bytes joblib's loader would read (padding byte, padding, 
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
-import mmap
 import pickletools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
+from modelreg.scanning.fileview import FileView
+
 _STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "STRING"}
 _STRING_OPS |= {"BINSTRING", "SHORT_BINSTRING"}
 _MEMO_PUT = {"PUT", "BINPUT", "LONG_BINPUT"}
 _MEMO_GET = {"GET", "BINGET", "LONG_BINGET"}
 _EXTENSIONS = {"EXT1", "EXT2", "EXT4"}
-_OPCODES = {op.code.encode("latin-1"): op for op in pickletools.opcodes}
+OPCODES = {op.code.encode("latin-1"): op for op in pickletools.opcodes}
 _BYTE_STRINGS = {"BINBYTES": 4, "BINBYTES8": 8, "BYTEARRAY8": 8}
 """Opcodes whose argument is raw bytes of a declared length (width of the length field)."""
-_STRING_SOURCES = {*_STRING_OPS, *_MEMO_GET, "DUP"}
 _JOBLIB_WRAPPER = ("joblib.numpy_pickle", "NumpyArrayWrapper")
 _DTYPE = re.compile(r"^[<>|=]?(?P<kind>[biufcmMSUV])(?P<size>\d+)(?:\[\w+\])?$")
 _DTYPE_SIZES = {"?": 1, "b": 1, "B": 1, "e": 2, "f": 4, "d": 8, "g": 16}
-VIEW_THRESHOLD = 1024 * 1024
-MAX_LINE = 1024 * 1024
-"""Longest newline-terminated argument (protocol 0) read; longer is not a pickle we accept."""
 MAX_PICKLES = 64
 """Stacked pickles beyond this many in one file are reported as opaque."""
 
@@ -136,53 +131,6 @@ def _walk_all(view: FileView, start: int, result: Walk) -> None:
     result.opaque.append(f"more than {MAX_PICKLES} pickles stacked in one file")
 
 
-class FileView:
-    """A file as ``pickletools`` and picklescan read it, without ever allocating what a stream
-    declares: reads never ask for more than is left (a forged length allocates nothing), and a
-    large byte string (a tensor pickled inline) is answered with a view of the memory-mapped
-    file, so its bytes are not copied into memory to be counted and skipped."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self.raw = raw
-        self.size = raw.seek(0, 2)
-        raw.seek(0)
-        self.mapped: mmap.mmap | None = None
-        try:
-            if self.size > 0:
-                self.mapped = mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)
-        except (AttributeError, OSError, io.UnsupportedOperation):
-            self.mapped = None  # an in-memory stream: nothing to map
-
-    def read(self, count: int = -1) -> bytes:
-        position = self.raw.tell()
-        left = max(self.size - position, 0)
-        count = left if count < 0 or count > left else count
-        if self.mapped is not None and count > VIEW_THRESHOLD:
-            self.raw.seek(position + count)
-            return memoryview(self.mapped)[position : position + count]  # type: ignore[return-value]
-        return self.raw.read(count)
-
-    def readline(self, limit: int = -1) -> bytes:
-        return self.raw.readline(MAX_LINE if limit < 0 else min(limit, MAX_LINE))
-
-    def tell(self) -> int:
-        return self.raw.tell()
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self.raw.seek(offset, whence)
-
-    def seekable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        if self.mapped is not None:
-            with contextlib.suppress(BufferError):  # a view still alive: unmapped when freed
-                self.mapped.close()
-
-
 @dataclass(frozen=True, slots=True)
 class _Dtype:
     """The value of ``numpy.dtype('f8', ...)``, kept so joblib's memoised dtypes can be read."""
@@ -193,9 +141,9 @@ class _Dtype:
 def _walk_one(stream: FileView, result: Walk) -> None:
     memo: dict[int, Any] = {}
     recent: list[Any] = []  # values pushed by the last few opcodes, for STACK_GLOBAL
-    # Could a str be on the stack? Only string opcodes, the memo or a copy put one there
-    # (anything else that yields a str needs an import, which is recorded; persistent loads
-    # give what the loading program's hook returns: PyTorch's gives storages).
+    # Could a str be on the stack? Only after a string opcode of this stream: the memo and DUP
+    # only hand back what was pushed, and anything else that yields a str needs an import
+    # (recorded); persistent loads give what the loader's hook returns (PyTorch: storages).
     strings = False
     joblib = _Joblib()
     dtype: list[str | None] = []  # [text] while a numpy.dtype call is being built
@@ -204,7 +152,7 @@ def _walk_one(stream: FileView, result: Walk) -> None:
     for opcode, arg, offset in _ops(stream):
         name = opcode.name
         value: Any = None
-        strings = strings or name in _STRING_SOURCES
+        strings = strings or name in _STRING_OPS
         if name in _STRING_OPS:
             value = arg.decode("latin-1") if isinstance(arg, bytes) else arg
             if dtype == [None]:
@@ -260,7 +208,7 @@ def _ops(stream: FileView) -> Iterator[tuple[pickletools.OpcodeInfo, Any, int]]:
         code = stream.read(1)
         if not code:
             raise ValueError("pickle exhausted before seeing STOP")
-        opcode = _OPCODES.get(code)
+        opcode = OPCODES.get(code)
         if opcode is None:
             raise ValueError(f"at position {offset}, opcode {code!r} unknown")
         if opcode.name in _BYTE_STRINGS:
@@ -271,10 +219,40 @@ def _ops(stream: FileView) -> Iterator[tuple[pickletools.OpcodeInfo, Any, int]]:
             stream.seek(length, 1)
             arg = None
         else:
-            arg = None if opcode.arg is None else opcode.arg.reader(cast(IO[bytes], stream))
+            arg = read_arg(opcode, cast(IO[bytes], stream))
         yield opcode, arg, offset
         if opcode.name == "STOP":
             return
+
+
+def read_arg(opcode: pickletools.OpcodeInfo, stream: IO[bytes]) -> Any:
+    """The argument of ``opcode``, as ``pickletools`` reads it, except that protocol-0 text
+    (STRING, GLOBAL, INST...) is not escape-decoded: ``codecs.escape_decode`` warns on the
+    invalid escapes random bytes are full of, and the raw text is strict enough (an escaped
+    module name is not on the allow-list, so it still counts as suspicious)."""
+    if opcode.arg is None:
+        return None
+    kind = opcode.arg.name
+    if kind not in _TEXT_LINES:
+        return opcode.arg.reader(stream)
+    if kind == "stringnl_noescape_pair":
+        return f"{_text_line(stream, quoted=False)} {_text_line(stream, quoted=False)}"
+    return _text_line(stream, quoted=kind == "stringnl")
+
+
+_TEXT_LINES = frozenset({"stringnl", "stringnl_noescape", "stringnl_noescape_pair"})
+
+
+def _text_line(stream: IO[bytes], *, quoted: bool) -> str:
+    line = stream.readline()
+    if not line.endswith(b"\n"):
+        raise ValueError("no newline found when trying to read stringnl")
+    text = line[:-1]
+    if quoted:
+        if not (len(text) >= 2 and text[:1] in (b"'", b'"') and text[-1:] == text[:1]):
+            raise ValueError(f"no string quotes around {text[:40]!r}")
+        text = text[1:-1]
+    return text.decode("latin-1")
 
 
 def _record(result: Walk, module: str, attr: str, opcode: str, offset: int) -> tuple[str, str]:

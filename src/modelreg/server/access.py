@@ -110,6 +110,12 @@ def get_visibility(request: Request) -> Visibility | None:
     return get_access(request).visibility(check(request, Action.SEARCH))
 
 
+def get_readable_by(request: Request) -> Visibility | None:
+    """What the caller may read, as a constraint (None: everything), with no check of its own:
+    for pushes, where a stored blob counts as present only if the caller could read it."""
+    return get_access(request).visibility(get_principal(request))
+
+
 def readable(request: Request, names: list[str]) -> set[str]:
     """Which of ``names`` the caller may read (for listings that are not SQL searches)."""
     principal = get_principal(request)
@@ -118,3 +124,4 @@ def readable(request: Request, names: list[str]) -> set[str]:
 
 
 VisibilityDep = Annotated[Visibility | None, Depends(get_visibility)]
+ReadableByDep = Annotated[Visibility | None, Depends(get_readable_by)]

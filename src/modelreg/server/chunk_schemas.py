@@ -28,7 +28,10 @@ class ChunkListIn(BaseModel):
 class MissingChunkOut(BaseModel):
     digest: str
     size: int
-    upload_url: str = Field(description="Where to PUT the chunk's bytes (relative: this server)")
+    upload_url: str = Field(
+        description="Where to PUT the chunk's bytes: relative (this server, with its "
+        "credentials) or an absolute pre-signed object-store URL (no registry credentials)"
+    )
 
 
 class MissingChunksOut(BaseModel):

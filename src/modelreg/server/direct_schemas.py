@@ -76,3 +76,17 @@ class UploadedPartIn(Schema):
 
 class DirectComplete(DirectUploadRef):
     parts: list[UploadedPartIn] = Field(default_factory=list, max_length=MAX_PARTS)
+
+
+class PieceOut(Schema):
+    url: str = Field(description="Pre-signed GET URL of one chunk object")
+    offset: int = Field(description="First byte of the chunk object to read")
+    length: int = Field(description="Bytes to read from there")
+
+
+class ChunkManifestOut(Schema):
+    """A blob stored as chunks, from ``offset`` on: read ``pieces`` in order and concatenate."""
+
+    digest: str
+    offset: int
+    pieces: list[PieceOut]

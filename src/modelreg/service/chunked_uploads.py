@@ -7,6 +7,16 @@ checks each chunk and the whole file against their digests and the declared size
 writes the recipe that makes the blob visible. From there on the session's commit works as for
 a blob sent whole. A push that was interrupted simply starts again: chunks already received are
 not asked for twice. See docs/dedup.md.
+
+On storage with direct transfers (S3) a missing chunk is not sent to the server: the client PUTs
+it to a pre-signed URL of a staging key inside the session (``chunk_upload_url``), and assembly
+adopts staged chunks in its one verifying pass (``ChunkStore.adopt_staged``).
+
+Proof of possession (``docs/permissions.md``): with ``readable_by`` (None in open mode and for
+registry admins) a stored chunk counts as present only when this session sent it or it belongs
+to the recipe of the file at the same path in the model's latest version; a stored blob only as
+for whole blobs (``Uploads.possessed``). Otherwise its chunks are asked for and verified, and
+nothing new is kept for a blob that was stored already.
 """
 
 from __future__ import annotations
@@ -29,7 +39,9 @@ from modelreg.domain.errors import (
     DigestMismatchError,
     InvalidArgumentError,
     MissingBlobsError,
+    NotFoundError,
 )
+from modelreg.domain.permissions import Visibility
 from modelreg.hashing import DigestHasher
 from modelreg.store.base import MetadataStore
 
@@ -41,21 +53,41 @@ class ChunkedUploads:
         chunks: ChunkStore,
         *,
         limits: ChunkLimits = DEFAULT_CHUNK_LIMITS,
+        staged_url_ttl: int | None = None,
     ) -> None:
         self.store = store
         self.chunks = chunks
         self.limits = limits
+        # Lifetime of pre-signed chunk URLs; None keeps every chunk on the server's own route.
+        self.staged_url_ttl = staged_url_ttl
+
+    def chunk_upload_url(self, upload_id: str, chunk: ChunkRef) -> str | None:
+        """A pre-signed URL where the client sends ``chunk`` straight to the object store, or
+        None when it goes to the server's chunk route."""
+        if self.staged_url_ttl is None:
+            return None
+        return self.chunks.staged_chunk_url(upload_id, chunk.digest, expires=self.staged_url_ttl)
 
     def missing_chunks(
-        self, upload_id: str, digest: Digest, chunks: Sequence[ChunkRef]
+        self,
+        upload_id: str,
+        digest: Digest,
+        chunks: Sequence[ChunkRef],
+        *,
+        readable_by: Visibility | None = None,
     ) -> list[ChunkRef]:
-        """The chunks of ``digest`` (a blob declared in the session) that the registry lacks,
-        each once, in file order; none when the blob itself is already stored."""
+        """The chunks of ``digest`` (a blob declared in the session) that the registry lacks
+        (or the caller has not shown it holds), each once, in file order; none when the blob
+        itself is already stored (and possessed)."""
         size = self._declared_size(upload_id, digest)
         validate_chunk_list(chunks, digest, size, self.limits)
-        if self._stored(digest, size):
+        if self._stored(digest, size) and self._possessed(upload_id, digest, readable_by):
             return []
-        return self.chunks.missing_chunks(chunks)
+        missing = self._absent(upload_id, digest, chunks, readable_by)
+        if self.staged_url_ttl is None:
+            return missing
+        # Staged by this session's client already (an assemble that failed on another chunk).
+        return [chunk for chunk in missing if not self.chunks.is_staged(upload_id, chunk.digest)]
 
     def receive_chunk(
         self, upload_id: str, digest: Digest, chunk: ChunkRef, data: Iterable[bytes]
@@ -70,8 +102,16 @@ class ChunkedUploads:
                 digest=str(chunk.digest),
             )
         self.chunks.put_chunk(chunk, data)
+        self._record(upload_id, chunk.digest)
 
-    def assemble_blob(self, upload_id: str, digest: Digest, chunks: Sequence[ChunkRef]) -> None:
+    def assemble_blob(
+        self,
+        upload_id: str,
+        digest: Digest,
+        chunks: Sequence[ChunkRef],
+        *,
+        readable_by: Visibility | None = None,
+    ) -> None:
         """Make the declared blob ``digest`` visible as the concatenation of ``chunks``.
 
         ``MissingBlobsError`` names chunks not received yet; ``DigestMismatchError`` when a chunk
@@ -79,10 +119,14 @@ class ChunkedUploads:
         """
         size = self._declared_size(upload_id, digest)
         validate_chunk_list(chunks, digest, size, self.limits)
-        if self._stored(digest, size):
+        stored = self._stored(digest, size)
+        if stored and self._possessed(upload_id, digest, readable_by):
             return  # already present counts as success
-        self._require_present(chunks)
-        self._verify(digest, size, chunks)
+        staged = self._require_present(upload_id, digest, chunks, readable_by)
+        self._verify(upload_id, digest, size, chunks, staged)
+        if stored:  # proven now; the blob is kept as it was stored
+            self._record(upload_id, digest)
+            return
         self.chunks.write_recipe(Recipe(digest, size, tuple(chunks)))
         # A garbage-collection sweep that overlapped this call may have removed a chunk it saw
         # as unreferenced (blobs/chunks.py, ``sweep_parts``): withdraw the recipe then.
@@ -90,6 +134,7 @@ class ChunkedUploads:
         if vanished:
             self.chunks.delete(digest)
             raise _missing_error(digest, vanished)
+        self._record(upload_id, digest)
 
     def _declared_size(self, upload_id: str, digest: Digest) -> int:
         with self.store.transaction() as tx:
@@ -104,15 +149,129 @@ class ChunkedUploads:
     def _stored(self, digest: Digest, size: int) -> bool:
         return self.chunks.exists(digest) and self.chunks.size(digest) == size
 
-    def _require_present(self, chunks: Sequence[ChunkRef]) -> None:
-        missing = self.chunks.missing_chunks(chunks)
-        if missing:
-            raise _missing_error(None, missing)
+    def _possessed(self, upload_id: str, digest: Digest, readable_by: Visibility | None) -> bool:
+        if readable_by is None:
+            return True
+        wanted = [str(digest)]
+        with self.store.transaction() as tx:
+            return bool(
+                tx.readable_digests(wanted, readable_by) or tx.received_digests(upload_id, wanted)
+            )
 
-    def _verify(self, digest: Digest, size: int, chunks: Sequence[ChunkRef]) -> None:
-        """Read every chunk once: each against its own digest, all of them against ``digest``."""
-        whole = DigestHasher(digest.algorithm)
+    def _record(self, upload_id: str, digest: Digest) -> None:
+        with self.store.transaction(write=True) as tx:
+            tx.record_receipts(upload_id, [str(digest)])
+
+    def _absent(
+        self,
+        upload_id: str,
+        digest: Digest,
+        chunks: Sequence[ChunkRef],
+        readable_by: Visibility | None,
+    ) -> list[ChunkRef]:
+        """The chunks not stored, and with ``readable_by`` the stored ones the caller has not
+        shown it holds, each once, in file order."""
+        missing = self.chunks.missing_chunks(chunks)
+        if readable_by is None:
+            return missing
+        absent = {chunk.digest for chunk in missing}
+        first: dict[Digest, ChunkRef] = {}
         for chunk in chunks:
+            first.setdefault(chunk.digest, chunk)
+        unique = list(first.values())
+        pooled = [str(chunk.digest) for chunk in unique if chunk.digest not in absent]
+        known = self._known_chunks(upload_id, digest, pooled, readable_by) if pooled else set()
+        return [c for c in unique if c.digest in absent or str(c.digest) not in known]
+
+    def _known_chunks(
+        self, upload_id: str, digest: Digest, pooled: list[str], readable_by: Visibility
+    ) -> set[str]:
+        """Of the stored chunks ``pooled``: those this session sent, and those of the recipe of
+        the file at the same path in the model's latest version, if the caller may read it (the
+        common case: a new checkpoint sharing most chunks with the previous one). One recipe
+        read, not a scan of every recipe the caller could read."""
+        with self.store.transaction() as tx:
+            known = tx.received_digests(upload_id, pooled)
+            session = tx.get_upload(upload_id)
+            paths = {entry.path for entry in session.draft.files if entry.digest == digest}
+            try:
+                latest = tx.get_latest_version(session.model_name)
+            except NotFoundError:
+                return known
+            previous = {e.digest for e in latest.files if e.path in paths}
+            readable = tx.readable_digests([str(d) for d in previous], readable_by)
+        for base in previous:
+            if str(base) not in readable:
+                continue
+            try:
+                known |= {str(chunk.digest) for chunk in self.chunks.read_recipe(base).chunks}
+            except BlobNotFoundError:  # stored whole, not as chunks
+                continue
+        return known
+
+    def _require_present(
+        self,
+        upload_id: str,
+        digest: Digest,
+        chunks: Sequence[ChunkRef],
+        readable_by: Visibility | None,
+    ) -> set[Digest]:
+        """The chunks that are neither stored (and possessed) nor staged raise
+        ``MissingBlobsError``; answers the digests to adopt from the session's staging area."""
+        missing = self._absent(upload_id, digest, chunks, readable_by)
+        staged = {c.digest for c in missing if self.chunks.is_staged(upload_id, c.digest)}
+        absent = [chunk for chunk in missing if chunk.digest not in staged]
+        if absent:
+            raise _missing_error(None, absent)
+        return staged
+
+    def _verify(
+        self,
+        upload_id: str,
+        digest: Digest,
+        size: int,
+        chunks: Sequence[ChunkRef],
+        staged: set[Digest],
+    ) -> None:
+        """Read every chunk once: each against its own digest, all of them against ``digest``.
+        A staged chunk is read from its staging key and moved into the pool once it matches."""
+        whole = DigestHasher(digest.algorithm)
+        adopted: list[str] = []
+        try:
+            self._read_all(upload_id, digest, chunks, staged, whole, adopted)
+        finally:
+            if adopted:  # the caller sent these bytes: proof of possession, even on a failure
+                with self.store.transaction(write=True) as tx:
+                    tx.record_receipts(upload_id, adopted)
+        actual = whole.digest()
+        if actual != digest or whole.size != size:
+            raise DigestMismatchError(
+                f"digest mismatch: the chunks of {digest} add up to {actual} "
+                f"({whole.size} bytes, declared {size})",
+                expected=str(digest),
+                actual=str(actual),
+                expected_size=size,
+                actual_size=whole.size,
+            )
+
+    def _read_all(
+        self,
+        upload_id: str,
+        digest: Digest,
+        chunks: Sequence[ChunkRef],
+        staged: set[Digest],
+        whole: DigestHasher,
+        adopted: list[str],
+    ) -> None:
+        for chunk in chunks:
+            if chunk.digest in staged:
+                try:
+                    self.chunks.adopt_staged(upload_id, chunk, whole.update)
+                except BlobNotFoundError as error:  # adopted by a concurrent assemble
+                    raise _missing_error(digest, [chunk]) from error
+                staged.discard(chunk.digest)  # in the pool from now on
+                adopted.append(str(chunk.digest))
+                continue
             part = DigestHasher(chunk.digest.algorithm)
             try:
                 for data in self.chunks.open_chunk(chunk.digest):
@@ -130,16 +289,6 @@ class ChunkedUploads:
                     expected=str(chunk.digest),
                     actual=str(actual),
                 )
-        actual = whole.digest()
-        if actual != digest or whole.size != size:
-            raise DigestMismatchError(
-                f"digest mismatch: the chunks of {digest} add up to {actual} "
-                f"({whole.size} bytes, declared {size})",
-                expected=str(digest),
-                actual=str(actual),
-                expected_size=size,
-                actual_size=whole.size,
-            )
 
 
 def chunk_store_of(blobs: BlobStore) -> ChunkStore | None:

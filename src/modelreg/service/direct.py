@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from modelreg.blobs.base import DirectBlobTransfers, DirectUpload, UploadedPart
+from modelreg.blobs.base import DirectBlobTransfers, DirectUpload, DownloadPiece, UploadedPart
 from modelreg.domain.digests import Digest
 from modelreg.domain.errors import InvalidArgumentError
 from modelreg.store.base import MetadataStore
@@ -70,6 +70,13 @@ class Transfers:
             return None
         return self.direct.download_url(digest, expires=self.url_ttl, filename=filename)
 
+    def chunk_download(self, digest: Digest, offset: int = 0) -> tuple[DownloadPiece, ...] | None:
+        """Pre-signed URLs of the chunks that hold blob ``digest`` from ``offset`` on; None
+        without direct transfers or when the blob is not stored as chunks."""
+        if self.direct is None:
+            return None
+        return self.direct.chunk_download(digest, offset, expires=self.url_ttl)
+
     def start_blob(self, upload_id: str, digest: Digest) -> DirectBlobUpload | None:
         """Start sending a declared blob of session ``upload_id`` straight to the store; None
         when it has to go through the server instead."""
@@ -112,6 +119,8 @@ class Transfers:
         if upload.multipart_id is not None and not ordered:
             raise InvalidArgumentError("name the parts sent, with their ETags", field="parts")
         direct.finish_upload(upload, ordered, digest, size)
+        with self.store.transaction(write=True) as tx:  # proof of possession (service/uploads.py)
+            tx.record_receipts(upload_id, [str(digest)])
 
     def abort_blob(self, upload_id: str, upload: DirectUpload) -> None:
         """Drop a direct upload and what was sent for it; safe to repeat."""

@@ -135,8 +135,13 @@ def alias_results(
     approvals = check_approvals(alias, rule, approvers)
     has_signature = store_signatures(tx, name, candidate.version) if rule.signed else None
     signed = check_signed(alias, rule, has_signature)
-    verdict = str(scan_of(tx, candidate).verdict) if rule.scan else None
-    scanned = check_scan(alias, rule, verdict)
+    found = scan_of(tx, candidate) if rule.scan else None
+    verdict = None if found is None else str(found.verdict)
+    released = None
+    if found is not None and found.released and found.release is not None:
+        release = found.release  # docs/scanning.md: a reviewed exception, named in the result
+        released = f"released by {release.released_by}: {release.reason}"
+    scanned = check_scan(alias, rule, verdict, released)
     return [*results, *(r for r in (card, approvals, signed, scanned) if r is not None)]
 
 

@@ -5,7 +5,8 @@ Blobs are content-addressed, so a scan belongs to a digest and is made once per 
 versions. ``ensure_scanned`` runs before a version's row is inserted (``Uploads`` calls it), so
 no version is ever visible with an executable file nobody has looked at; a blob served without a
 stored scan (an evaluation report, an MLflow artifact, a blob older than scanning) is scanned on
-its first download, before any byte leaves.
+its first download, before any byte leaves. Releases and the download guard are in
+``service/quarantine.py``.
 """
 
 from __future__ import annotations
@@ -17,18 +18,20 @@ from pathlib import Path
 
 from modelreg.blobs.base import BlobStore
 from modelreg.domain.digests import Digest
-from modelreg.domain.entities import FileEntry, ModelVersion
-from modelreg.domain.errors import AlreadyExistsError, QuarantinedError
-from modelreg.domain.rules import parse_ref
-from modelreg.domain.scans import BlobScan, FileScan, RescanReport, Verdict, VersionScan
+from modelreg.domain.entities import FileEntry
+from modelreg.domain.errors import AlreadyExistsError
+from modelreg.domain.scans import BlobScan, RescanReport, Verdict, VersionScan
 from modelreg.scanning.port import FileReport, Scanner
 from modelreg.service.clock import Clock, utcnow
+from modelreg.service.quarantine import QuarantineMethods, resolve, scan_of
 from modelreg.store.base import MetadataStore, MetadataTransaction
 
 CHUNK = 1024 * 1024
 
 
-class Scans:
+class Scans(QuarantineMethods):
+    """Scanning, verdicts, and (from ``QuarantineMethods``) releases and the download guard."""
+
     def __init__(
         self,
         store: MetadataStore,
@@ -119,38 +122,9 @@ class Scans:
     def verdict(self, ref: str) -> Verdict:
         return self.version_scan(ref).verdict
 
-    # -- quarantine --------------------------------------------------------------------------
-
-    def guard_blob(self, digest: Digest, *, allow_unsafe: bool = False) -> None:
-        """Refuse serving a quarantined blob (``QuarantinedError``) unless overridden; a blob
-        never scanned, or scanned by older engines, is scanned first."""
-        if allow_unsafe or not self.enforce:
-            return
-        with self.store.transaction() as tx:
-            scan = tx.get_blob_scans([digest]).get(digest)
-        if scan is None or self.is_stale(scan):
-            scan = self.scan_blob(digest)
-        if scan.verdict.quarantined:
-            raise QuarantinedError(
-                f"blob {digest} is quarantined: the scan found it {scan.verdict} "
-                "(pass the explicit unsafe override to download it anyway)",
-                digest=str(digest),
-                verdict=str(scan.verdict),
-            )
-
 
 def version_scan(tx: MetadataTransaction, ref: str) -> VersionScan:
-    target = parse_ref(ref)
-    if target.version is not None:
-        version = tx.get_version(target.name, target.version)
-    elif target.alias is not None:
-        version = tx.get_version(target.name, tx.get_alias(target.name, target.alias).version)
-    else:
-        version = tx.get_latest_version(target.name)
-    return scan_of(tx, version)
+    return scan_of(tx, resolve(tx, ref))
 
 
-def scan_of(tx: MetadataTransaction, version: ModelVersion) -> VersionScan:
-    scans = tx.get_blob_scans(entry.digest for entry in version.files)
-    files = tuple(FileScan(f.path, f.digest, scans.get(f.digest)) for f in version.files)
-    return VersionScan(version.model_name, version.version, files)
+__all__ = ["Scans", "scan_of", "version_scan"]

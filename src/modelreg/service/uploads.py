@@ -3,12 +3,18 @@
 Blobs are written first and checked against their digest; the version row is inserted READY in
 one transaction at commit, so a crash at any point leaves at most orphan blobs or a stale
 session (both collected by ``gc``), never a visible version pointing at missing data.
+
+Proof of possession (``docs/permissions.md``): with ``readable_by`` (the caller's visibility;
+None in open mode and for registry admins) a stored blob counts as present for a session only
+when the caller may read something that holds it, or the session itself sent its bytes.
+Otherwise it is reported missing and must be sent in full (then verified, and nothing new is
+stored), so knowing a digest never yields content the caller could not read.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -29,6 +35,7 @@ from modelreg.domain.errors import (
     ModelNotFoundError,
     VersionNotFoundError,
 )
+from modelreg.domain.permissions import Visibility
 from modelreg.domain.rules import DEFAULT_LIMITS, Limits, validate_draft, validate_model_name
 from modelreg.service.access import grant_creator
 from modelreg.service.clock import Clock, utcnow
@@ -41,10 +48,17 @@ UPLOAD_TTL = timedelta(hours=24)
 class BlobUpload:
     """One blob of an upload session being received; hashes as it writes."""
 
-    def __init__(self, writer: BlobWriter, digest: Digest, size: int) -> None:
+    def __init__(
+        self,
+        writer: BlobWriter,
+        digest: Digest,
+        size: int,
+        on_stored: Callable[[Digest], None] | None = None,
+    ) -> None:
         self._writer = writer
         self.digest = digest
         self.expected_size = size
+        self._on_stored = on_stored
 
     def write(self, data: bytes | memoryview) -> None:
         if self._writer.size + len(data) > self.expected_size:
@@ -57,6 +71,8 @@ class BlobUpload:
 
     def finish(self) -> None:
         self._writer.commit(self.digest, self.expected_size)
+        if self._on_stored is not None:
+            self._on_stored(self.digest)
 
     def abort(self) -> None:
         self._writer.abort()
@@ -80,7 +96,14 @@ class Uploads:
         # version is visible with a file nobody has scanned.
         self.scan_files = scan_files
 
-    def start_upload(self, model_name: str, draft: VersionDraft, *, actor: str) -> UploadSession:
+    def start_upload(
+        self,
+        model_name: str,
+        draft: VersionDraft,
+        *,
+        actor: str,
+        readable_by: Visibility | None = None,
+    ) -> UploadSession:
         """Open a session for a new version; answers which digests still have to be sent."""
         validate_model_name(model_name, self.limits)
         clean = validate_draft(draft, self.limits)
@@ -96,12 +119,12 @@ class Uploads:
                 tx.get_version(model_name, clean.lineage.parent_version)
             enforce_new_version(tx, model_name, clean, actor=actor)
             tx.create_upload(session)
-        return replace(session, missing=self._missing(clean.files))
+        return replace(session, missing=self._missing(clean.files, session.id, readable_by))
 
-    def get_upload(self, upload_id: str) -> UploadSession:
+    def get_upload(self, upload_id: str, *, readable_by: Visibility | None = None) -> UploadSession:
         with self.store.transaction() as tx:
             session = tx.get_upload(upload_id)
-        return replace(session, missing=self._missing(session.draft.files))
+        return replace(session, missing=self._missing(session.draft.files, upload_id, readable_by))
 
     def begin_blob(self, upload_id: str, digest: Digest) -> BlobUpload:
         """Receive one of the session's declared blobs."""
@@ -112,7 +135,18 @@ class Uploads:
             raise InvalidArgumentError(
                 f"blob {digest} is not part of upload {upload_id}", digest=str(digest)
             )
-        return BlobUpload(self.blobs.begin_write(digest.algorithm), digest, sizes[digest])
+        return BlobUpload(
+            self.blobs.begin_write(digest.algorithm),
+            digest,
+            sizes[digest],
+            on_stored=lambda stored: self.record_received(upload_id, [stored]),
+        )
+
+    def record_received(self, upload_id: str, digests: Iterable[Digest]) -> None:
+        """Note that the session sent these blobs (or chunks) and they were verified: from now
+        on they count as present for it whoever else holds them."""
+        with self.store.transaction(write=True) as tx:
+            tx.record_receipts(upload_id, [str(digest) for digest in digests])
 
     def receive_blob(self, upload_id: str, digest: Digest, chunks: Iterable[bytes]) -> None:
         upload = self.begin_blob(upload_id, digest)
@@ -124,11 +158,14 @@ class Uploads:
             upload.abort()
             raise
 
-    def commit_upload(self, upload_id: str, *, actor: str) -> ModelVersion:
-        """Make the version visible, numbered, READY, once every blob is stored and verified."""
+    def commit_upload(
+        self, upload_id: str, *, actor: str, readable_by: Visibility | None = None
+    ) -> ModelVersion:
+        """Make the version visible, numbered, READY, once every blob is stored and verified
+        (and, with ``readable_by``, possessed by the caller)."""
         with self.store.transaction() as tx:
             session = tx.get_upload(upload_id)
-        missing = self._missing(session.draft.files)
+        missing = self._missing(session.draft.files, upload_id, readable_by)
         if missing:
             paths = [f.path for f in session.draft.files if f.digest in set(missing)]
             raise MissingBlobsError(
@@ -241,11 +278,46 @@ class Uploads:
     def blob_size(self, digest: Digest) -> int:
         return self.blobs.size(digest)
 
-    def _missing(self, files: Iterable[FileEntry]) -> tuple[Digest, ...]:
+    def _missing(
+        self,
+        files: Sequence[FileEntry],
+        upload_id: str | None = None,
+        readable_by: Visibility | None = None,
+    ) -> tuple[Digest, ...]:
+        """The declared digests still to be sent, in file order: not stored (or stored with
+        another size), or, with ``readable_by``, stored but not possessed by the caller."""
         missing: dict[Digest, None] = {}
+        stored: dict[Digest, None] = {}
         for entry in files:
-            if entry.digest in missing:
+            if entry.digest in missing or entry.digest in stored:
                 continue
             if not self.blobs.exists(entry.digest) or self.blobs.size(entry.digest) != entry.size:
                 missing[entry.digest] = None
-        return tuple(missing)
+            else:
+                stored[entry.digest] = None
+        if readable_by is None or not stored:
+            return tuple(missing)
+        possessed = self.possessed(upload_id, [str(digest) for digest in stored], readable_by)
+        unproven = {digest for digest in stored if str(digest) not in possessed}
+        return tuple(
+            e.digest for e in _unique(files) if e.digest in missing or e.digest in unproven
+        )
+
+    def possessed(
+        self, upload_id: str | None, digests: Collection[str], readable_by: Visibility
+    ) -> set[str]:
+        """Those of ``digests`` the caller may read anyway, or that session ``upload_id`` sent."""
+        with self.store.transaction() as tx:
+            found = tx.readable_digests(digests, readable_by)
+            rest = [digest for digest in digests if digest not in found]
+            if upload_id is not None and rest:
+                found |= tx.received_digests(upload_id, rest)
+        return found
+
+
+def _unique(files: Iterable[FileEntry]) -> list[FileEntry]:
+    """``files`` with the first entry of each digest only."""
+    seen: dict[Digest, FileEntry] = {}
+    for entry in files:
+        seen.setdefault(entry.digest, entry)
+    return list(seen.values())

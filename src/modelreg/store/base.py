@@ -33,6 +33,7 @@ from modelreg.store.governance import (
     WebhookRepository,
 )
 from modelreg.store.mlflow_webhooks import MlflowWebhookRepository
+from modelreg.store.possession import PossessionRepository
 from modelreg.store.records import (
     AliasHistoryRepository,
     ArchiveRepository,
@@ -186,6 +187,7 @@ class MetadataTransaction(
     StorageRepository,
     ScanRepository,
     MlflowWebhookRepository,
+    PossessionRepository,
     Protocol,
 ):
     """One unit of work over every repository."""

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Protocol
 
 from modelreg.domain.digests import Digest
-from modelreg.domain.scans import BlobScan
+from modelreg.domain.scans import BlobScan, QuarantineRelease
 
 
 class ScanRepository(Protocol):
@@ -16,3 +17,21 @@ class ScanRepository(Protocol):
 
     def get_blob_scans(self, digests: Iterable[Digest]) -> dict[Digest, BlobScan]:
         """The stored scans of those of ``digests`` that were ever scanned."""
+
+    def save_release(self, release: QuarantineRelease) -> None:
+        """Store ``release`` as the version's release, replacing an earlier one."""
+
+    def get_release(self, model_name: str, version: int) -> QuarantineRelease | None: ...
+
+    def delete_release(self, model_name: str, version: int) -> QuarantineRelease | None:
+        """Remove the version's release; the one removed (None: there was none)."""
+
+    def releases_holding(self, digest: Digest) -> list[QuarantineRelease]:
+        """Every release that covers ``digest`` (with any fingerprint), by model and version."""
+
+    def versions_holding(self, digest: Digest) -> list[tuple[str, int]]:
+        """(model, version) of every version with a file of ``digest``."""
+
+    def note_override(self, actor: str, digest: Digest, day: date) -> bool:
+        """Record that ``actor`` downloaded ``digest`` with the override on ``day``; False when
+        that was already recorded (so the caller audits only the first time)."""

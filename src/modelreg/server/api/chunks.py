@@ -17,7 +17,7 @@ from modelreg import routes
 from modelreg.domain.chunking import DEFAULT_CHUNKER, ChunkRef
 from modelreg.domain.digests import Digest
 from modelreg.domain.errors import InvalidArgumentError, LimitExceededError
-from modelreg.server.access import requires_for_upload
+from modelreg.server.access import ReadableByDep, requires_for_upload
 from modelreg.server.chunk_schemas import (
     ChunkingOut,
     ChunkListIn,
@@ -55,16 +55,24 @@ def get_chunked_uploads(request: Request) -> ChunkedUploads:
     store = chunk_store_of(services.blobs)
     if store is None:
         raise InvalidArgumentError("this registry does not accept chunked uploads")
-    return ChunkedUploads(services.metadata, store)
+    # With direct transfers on, chunk bytes go to pre-signed staging URLs (docs/storage-s3.md).
+    ttl = services.transfers.url_ttl if services.transfers.enabled else None
+    return ChunkedUploads(services.metadata, store, staged_url_ttl=ttl)
 
 
 ChunkedUploadsDep = Annotated[ChunkedUploads, Depends(get_chunked_uploads)]
 
 
-def chunk_upload_url(upload_id: str, digest: Digest, chunk: ChunkRef) -> str:
-    """Where the client sends ``chunk``: the one place that choice is made. Today always this
-    server's chunk route; a backend that can pre-sign uploads may answer its own URL here (the
-    assemble step re-reads and checks every chunk, wherever it was written)."""
+def chunk_upload_url(
+    chunked: ChunkedUploads, upload_id: str, digest: Digest, chunk: ChunkRef
+) -> str:
+    """Where the client sends ``chunk``: the one place that choice is made. With direct
+    transfers, a short-lived pre-signed PUT URL of a staging key inside the session (the bytes
+    never pass through this server); otherwise this server's chunk route. The assemble step
+    re-reads and checks every chunk, wherever it was written."""
+    presigned = chunked.chunk_upload_url(upload_id, chunk)
+    if presigned is not None:
+        return presigned
     return routes.url(
         routes.UPLOAD_BLOB_CHUNK, upload_id=upload_id, digest=digest, chunk_digest=chunk.digest
     )
@@ -90,22 +98,30 @@ def chunking(chunked: ChunkedUploadsDep) -> ChunkingOut:
     openapi_extra=_CHUNK_LIST_BODY,
 )
 async def missing_chunks(
-    upload_id: str, digest: str, request: Request, chunked: ChunkedUploadsDep
+    upload_id: str,
+    digest: str,
+    request: Request,
+    chunked: ChunkedUploadsDep,
+    reader: ReadableByDep,
 ) -> MissingChunksOut:
     """Which chunks of the declared blob ``digest`` the registry lacks, with where to send each."""
     blob = Digest.parse(digest)
     chunks = await _chunk_list(request)
-    missing = await run_in_threadpool(chunked.missing_chunks, upload_id, blob, chunks)
-    return MissingChunksOut(
-        missing=[
-            MissingChunkOut(
-                digest=str(chunk.digest),
-                size=chunk.size,
-                upload_url=chunk_upload_url(upload_id, blob, chunk),
-            )
-            for chunk in missing
-        ]
-    )
+
+    def answer() -> MissingChunksOut:
+        missing = chunked.missing_chunks(upload_id, blob, chunks, readable_by=reader)
+        return MissingChunksOut(
+            missing=[
+                MissingChunkOut(
+                    digest=str(chunk.digest),
+                    size=chunk.size,
+                    upload_url=chunk_upload_url(chunked, upload_id, blob, chunk),
+                )
+                for chunk in missing
+            ]
+        )
+
+    return await run_in_threadpool(answer)  # signing is quick, but not free per chunk
 
 
 @router.put(routes.UPLOAD_BLOB_CHUNK, status_code=201, dependencies=[requires_for_upload()])
@@ -137,12 +153,18 @@ async def put_chunk(
     openapi_extra=_CHUNK_LIST_BODY,
 )
 async def assemble_blob(
-    upload_id: str, digest: str, request: Request, chunked: ChunkedUploadsDep
+    upload_id: str,
+    digest: str,
+    request: Request,
+    chunked: ChunkedUploadsDep,
+    reader: ReadableByDep,
 ) -> Response:
     """Make the blob visible from its chunks, once each and the whole are checked."""
     blob = Digest.parse(digest)
     chunks = await _chunk_list(request)
-    await run_in_threadpool(chunked.assemble_blob, upload_id, blob, chunks)
+    await run_in_threadpool(
+        lambda: chunked.assemble_blob(upload_id, blob, chunks, readable_by=reader)
+    )
     return Response(status_code=201)
 
 

@@ -1,11 +1,14 @@
 """Direct transfers over HTTP: blob bytes go between clients and the object store.
 
 Downloads: ``direct_download`` turns a blob GET into a ``307`` to a pre-signed URL (used by
-``blobs.py``). Uploads: start a direct upload of a declared blob, ask for more part URLs,
-complete (the server verifies what arrived), or abort. See docs/storage-s3.md.
+``blobs.py``); a blob stored as chunks answers, to clients that accept it, a manifest of
+pre-signed URLs of its chunks. Uploads: start a direct upload of a declared blob, ask for more
+part URLs, complete (the server verifies what arrived), or abort. See docs/storage-s3.md.
 """
 
 from __future__ import annotations
+
+import re
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -16,16 +19,20 @@ from modelreg.domain.digests import Digest
 from modelreg.server.access import requires_for_upload
 from modelreg.server.deps import get_services
 from modelreg.server.direct_schemas import (
+    ChunkManifestOut,
     DirectComplete,
     DirectPartsOut,
     DirectPartsRequest,
     DirectUploadOut,
     DirectUploadRef,
     PartUrlOut,
+    PieceOut,
 )
 from modelreg.service.direct import Transfers
 
 router = APIRouter(tags=["uploads"])
+
+_FROM_OFFSET = re.compile(r"^bytes=(\d+)-$")
 
 
 def _transfers(request: Request) -> Transfers:
@@ -44,9 +51,38 @@ async def direct_download(
         return None
     location = await run_in_threadpool(transfers.download_url, digest, filename=filename)
     if location is None:
-        return None
+        return await _chunk_manifest(request, transfers, digest)
     # The URL is a short-lived credential: no cache may keep the redirect.
     return RedirectResponse(location, status_code=307, headers={"Cache-Control": "no-store"})
+
+
+async def _chunk_manifest(
+    request: Request, transfers: Transfers, digest: Digest
+) -> Response | None:
+    """For a client that accepts ``CHUNK_MANIFEST_TYPE``: pre-signed URLs of the chunks of a
+    blob stored as chunks, from the offset of a ``Range: bytes=N-`` on. None otherwise (the
+    server streams the bytes, and answers other ranges and errors as before)."""
+    if routes.CHUNK_MANIFEST_TYPE not in request.headers.get("accept", ""):
+        return None
+    offset = 0
+    if "range" in request.headers:
+        found = _FROM_OFFSET.fullmatch(request.headers["range"].strip())
+        if found is None:
+            return None
+        offset = int(found.group(1))
+    pieces = await run_in_threadpool(transfers.chunk_download, digest, offset)
+    if not pieces:  # not chunked, or nothing from that offset on: the server answers
+        return None
+    body = ChunkManifestOut(
+        digest=str(digest),
+        offset=offset,
+        pieces=[PieceOut(url=p.url, offset=p.offset, length=p.length) for p in pieces],
+    )
+    return Response(
+        body.model_dump_json(),
+        media_type=routes.CHUNK_MANIFEST_TYPE,
+        headers={"Cache-Control": "no-store"},  # the URLs are short-lived credentials
+    )
 
 
 @router.post(

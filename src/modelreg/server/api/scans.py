@@ -5,16 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from modelreg import routes
 from modelreg.domain.digests import Digest
 from modelreg.domain.permissions import Action
-from modelreg.domain.scans import EngineResult, FileScan, RescanReport, VersionScan
-from modelreg.server.access import requires
-from modelreg.server.deps import get_services
+from modelreg.domain.scans import (
+    EngineResult,
+    FileScan,
+    QuarantineRelease,
+    RescanReport,
+    VersionScan,
+)
+from modelreg.server.access import get_access, requires
+from modelreg.server.deps import ActorDep, get_principal, get_services
 from modelreg.service.scans import Scans
 
 router = APIRouter(tags=["scans"])
@@ -34,13 +40,25 @@ def allows_unsafe(request: Request) -> bool:
     return "true" in (header.strip().lower(), param.strip().lower())
 
 
-async def guard_download(request: Request, digest: Digest) -> None:
-    """``QUARANTINED`` (403) for a GET of a quarantined blob without the override."""
-    if request.method != "GET":
-        return  # HEAD sends no content
-    await run_in_threadpool(
-        get_scans(request).guard_blob, digest, allow_unsafe=allows_unsafe(request)
+def guard(request: Request, digest: Digest, *, via: str = "api") -> None:
+    """``QUARANTINED`` (403) for a quarantined blob, unless a release the caller may read
+    covers it or the caller overrides (an override is audited: ``Scans.guard_blob``)."""
+    principal = get_principal(request)
+    access = get_access(request)
+    get_scans(request).guard_blob(
+        digest,
+        allow_unsafe=allows_unsafe(request),
+        actor=principal.name,
+        may_read=lambda model: access.can_read(principal, model),
+        via=via,
     )
+
+
+async def guard_download(request: Request, digest: Digest) -> None:
+    """``guard`` for a GET of a blob (HEAD sends no content)."""
+    if request.method != "GET":
+        return
+    await run_in_threadpool(guard, request, digest)
 
 
 class FindingOut(BaseModel):
@@ -72,6 +90,7 @@ class FileScanOut(BaseModel):
     format: str | None
     scanned_at: datetime | None
     engines: list[EngineResultOut]
+    released: bool = False
 
     @classmethod
     def from_entity(cls, file: FileScan) -> FileScanOut:
@@ -83,6 +102,38 @@ class FileScanOut(BaseModel):
             format=None if scan is None else scan.file_format,
             scanned_at=None if scan is None else scan.scanned_at,
             engines=[] if scan is None else [EngineResultOut.from_entity(r) for r in scan.results],
+            released=file.released,
+        )
+
+
+class ReleasedFileOut(BaseModel):
+    digest: str
+    verdict: str
+    engines: dict[str, str]
+    fingerprint: str
+
+
+class ReleaseOut(BaseModel):
+    reason: str
+    released_by: str
+    released_at: datetime
+    files: list[ReleasedFileOut]
+
+    @classmethod
+    def from_entity(cls, release: QuarantineRelease) -> ReleaseOut:
+        return cls(
+            reason=release.reason,
+            released_by=release.released_by,
+            released_at=release.released_at,
+            files=[
+                ReleasedFileOut(
+                    digest=str(f.digest),
+                    verdict=str(f.verdict),
+                    engines=dict(f.engines),
+                    fingerprint=f.fingerprint,
+                )
+                for f in release.files
+            ],
         )
 
 
@@ -91,7 +142,13 @@ class VersionScanOut(BaseModel):
     version: int
     verdict: str
     quarantined: bool
+    """Some flagged file is not covered by a release."""
+    released: bool
+    """Flagged, but every flagged file is covered by the version's release."""
+    release_void: bool
+    """A release is stored, but a re-scan changed findings it reviewed."""
     enforced: bool
+    release: ReleaseOut | None
     files: list[FileScanOut]
 
     @classmethod
@@ -101,7 +158,10 @@ class VersionScanOut(BaseModel):
             version=found.version,
             verdict=str(found.verdict),
             quarantined=found.quarantined,
+            released=found.released,
+            release_void=found.release_void,
             enforced=found.enforced,
+            release=None if found.release is None else ReleaseOut.from_entity(found.release),
             files=[FileScanOut.from_entity(file) for file in found.files],
         )
 
@@ -125,6 +185,26 @@ class RescanOut(BaseModel):
 @router.get(routes.VERSION_SCAN, dependencies=[requires(Action.READ)])
 def get_version_scan(name: str, version: int, scans: ScansDep) -> VersionScanOut:
     return VersionScanOut.from_entity(scans.version_scan(f"{name}/{version}"))
+
+
+class ReleaseRequest(BaseModel):
+    reason: str = Field(max_length=2000)
+
+
+@router.post(routes.VERSION_SCAN_RELEASE, dependencies=[requires(Action.RELEASE_QUARANTINE)])
+def release_quarantine(
+    name: str, version: int, body: ReleaseRequest, scans: ScansDep, actor: ActorDep
+) -> VersionScanOut:
+    found = scans.release(f"{name}/{version}", reason=body.reason, actor=actor)
+    return VersionScanOut.from_entity(found)
+
+
+@router.delete(routes.VERSION_SCAN_RELEASE, dependencies=[requires(Action.RELEASE_QUARANTINE)])
+def revoke_quarantine_release(
+    name: str, version: int, scans: ScansDep, actor: ActorDep, reason: str = ""
+) -> Response:
+    scans.revoke_release(f"{name}/{version}", actor=actor, reason=reason)
+    return Response(status_code=204)
 
 
 @router.post(routes.SCANS_RESCAN, dependencies=[requires(Action.MANAGE_POLICIES)])

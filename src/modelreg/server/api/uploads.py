@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from modelreg import routes
 from modelreg.domain.digests import Digest
 from modelreg.domain.permissions import Action
-from modelreg.server.access import requires, requires_for_upload
+from modelreg.server.access import ReadableByDep, requires, requires_for_upload
 from modelreg.server.deps import ActorDep, UploadsDep
 from modelreg.server.schemas import UploadCreate, UploadOut, VersionOut
 
@@ -20,13 +20,16 @@ WRITE_BATCH = 4 * 1024 * 1024
 
 
 @router.post(routes.UPLOADS, status_code=201, dependencies=[requires(Action.PUSH)])
-def start_upload(name: str, body: UploadCreate, uploads: UploadsDep, actor: ActorDep) -> UploadOut:
-    return UploadOut.from_entity(uploads.start_upload(name, body.to_entity(), actor=actor))
+def start_upload(
+    name: str, body: UploadCreate, uploads: UploadsDep, actor: ActorDep, reader: ReadableByDep
+) -> UploadOut:
+    session = uploads.start_upload(name, body.to_entity(), actor=actor, readable_by=reader)
+    return UploadOut.from_entity(session)
 
 
 @router.get(routes.UPLOAD, dependencies=[requires_for_upload()])
-def get_upload(upload_id: str, uploads: UploadsDep) -> UploadOut:
-    return UploadOut.from_entity(uploads.get_upload(upload_id))
+def get_upload(upload_id: str, uploads: UploadsDep, reader: ReadableByDep) -> UploadOut:
+    return UploadOut.from_entity(uploads.get_upload(upload_id, readable_by=reader))
 
 
 @router.put(routes.UPLOAD_BLOB, status_code=201, dependencies=[requires_for_upload()])
@@ -50,8 +53,10 @@ async def put_blob(upload_id: str, digest: str, request: Request, uploads: Uploa
 
 
 @router.post(routes.UPLOAD_COMMIT, status_code=201, dependencies=[requires_for_upload()])
-def commit_upload(upload_id: str, uploads: UploadsDep, actor: ActorDep) -> VersionOut:
-    return VersionOut.from_entity(uploads.commit_upload(upload_id, actor=actor))
+def commit_upload(
+    upload_id: str, uploads: UploadsDep, actor: ActorDep, reader: ReadableByDep
+) -> VersionOut:
+    return VersionOut.from_entity(uploads.commit_upload(upload_id, actor=actor, readable_by=reader))
 
 
 @router.delete(routes.UPLOAD, status_code=204, dependencies=[requires_for_upload()])

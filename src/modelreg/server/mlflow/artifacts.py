@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from modelreg.domain.tracking import REGISTRY_ARTIFACT_ROOT, artifact_path_of
 from modelreg.server.access import readable
-from modelreg.server.api.scans import allows_unsafe, get_scans
+from modelreg.server.api.scans import guard
 from modelreg.server.mlflow import wire
 from modelreg.server.mlflow.access import artifact_access, tracking_access
 from modelreg.server.mlflow.deps import API, ARTIFACTS_API, MlflowDep
@@ -42,7 +42,7 @@ def list_artifacts(request: Request, msg: MessageDep, ms: MlflowDep) -> Response
 def download_artifact(path: str, request: Request, ms: MlflowDep) -> Response:
     stored = ms.artifacts.stat(path)
     # Quarantined files stay behind, as on /api/v1 (docs/scanning.md).
-    get_scans(request).guard_blob(stored.digest, allow_unsafe=allows_unsafe(request))
+    guard(request, stored.digest, via="mlflow")
     return StreamingResponse(
         ms.artifacts.open(stored),
         media_type="application/octet-stream",

@@ -43,6 +43,7 @@ from modelreg.store.sql.audit import AuditLogSql
 from modelreg.store.sql.codec import draft_from_json, draft_to_json
 from modelreg.store.sql.governance_repository import GovernanceRepository
 from modelreg.store.sql.mlflow_webhook_repository import MlflowWebhookRepositorySql
+from modelreg.store.sql.possession_repository import PossessionSqlRepository
 from modelreg.store.sql.records_repository import RecordsRepository
 from modelreg.store.sql.records_tables import EvaluationRow
 from modelreg.store.sql.scan_repository import ScanRepositorySql
@@ -74,6 +75,7 @@ class SqlTransaction(
     SqlStorageRepository,
     ScanRepositorySql,
     MlflowWebhookRepositorySql,
+    PossessionSqlRepository,
 ):
     def __init__(self, session: Session) -> None:
         self.session = session

@@ -5,13 +5,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modelreg.domain.digests import Digest
-from modelreg.domain.scans import BlobScan, EngineResult, Finding, Verdict
-from modelreg.store.sql.scan_tables import BlobScanRow
+from modelreg.domain.errors import VersionNotFoundError
+from modelreg.domain.scans import (
+    BlobScan,
+    EngineResult,
+    Finding,
+    QuarantineRelease,
+    ReleasedFile,
+    Verdict,
+)
+from modelreg.store.sql.scan_tables import BlobScanRow, QuarantineOverrideRow, QuarantineReleaseRow
+from modelreg.store.sql.tables import ModelVersionRow, RegisteredModelRow, VersionFileRow
 
 _BATCH = 500
 
@@ -49,6 +60,96 @@ class ScanRepositorySql:
                 rows[row.digest].append(row)
         return {Digest.parse(digest): _scan(group) for digest, group in rows.items()}
 
+    # -- quarantine releases -----------------------------------------------------------------
+
+    def save_release(self, release: QuarantineRelease) -> None:
+        version_id = self._version_id(release.model_name, release.version)
+        self.session.execute(
+            delete(QuarantineReleaseRow).where(QuarantineReleaseRow.version_id == version_id)
+        )
+        for file in release.files:
+            self.session.add(
+                QuarantineReleaseRow(
+                    version_id=version_id,
+                    digest=str(file.digest),
+                    verdict=str(file.verdict),
+                    engines=dict(file.engines),
+                    fingerprint=file.fingerprint,
+                    reason=release.reason,
+                    released_by=release.released_by,
+                    released_at=release.released_at,
+                )
+            )
+        self.session.flush()
+
+    def get_release(self, model_name: str, version: int) -> QuarantineRelease | None:
+        found = self._releases(ModelVersionRow.id == self._version_id(model_name, version))
+        return found[0] if found else None
+
+    def delete_release(self, model_name: str, version: int) -> QuarantineRelease | None:
+        found = self.get_release(model_name, version)
+        if found is not None:
+            version_id = self._version_id(model_name, version)
+            self.session.execute(
+                delete(QuarantineReleaseRow).where(QuarantineReleaseRow.version_id == version_id)
+            )
+            self.session.flush()
+        return found
+
+    def releases_holding(self, digest: Digest) -> list[QuarantineRelease]:
+        holders = select(QuarantineReleaseRow.version_id).where(
+            QuarantineReleaseRow.digest == str(digest)
+        )
+        return self._releases(ModelVersionRow.id.in_(holders))
+
+    def versions_holding(self, digest: Digest) -> list[tuple[str, int]]:
+        statement = (
+            select(RegisteredModelRow.name, ModelVersionRow.version)
+            .join(ModelVersionRow, ModelVersionRow.model_id == RegisteredModelRow.id)
+            .join(VersionFileRow, VersionFileRow.version_id == ModelVersionRow.id)
+            .where(VersionFileRow.digest == str(digest))
+            .distinct()
+            .order_by(RegisteredModelRow.name, ModelVersionRow.version)
+        )
+        return [(name, version) for name, version in self.session.execute(statement)]
+
+    def note_override(self, actor: str, digest: Digest, day: date) -> bool:
+        key = {"actor": actor, "digest": str(digest), "day": day}
+        if self.session.get(QuarantineOverrideRow, (actor, str(digest), day)) is not None:
+            return False
+        try:
+            with self.session.begin_nested():  # a concurrent download of the same day won
+                self.session.add(QuarantineOverrideRow(**key))
+                self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    def _version_id(self, model_name: str, version: int) -> int:
+        found = self.session.scalar(
+            select(ModelVersionRow.id)
+            .join(RegisteredModelRow, ModelVersionRow.model_id == RegisteredModelRow.id)
+            .where(RegisteredModelRow.name == model_name, ModelVersionRow.version == version)
+        )
+        if found is None:
+            raise VersionNotFoundError(
+                f"version {model_name}/{version} does not exist", model=model_name, version=version
+            )
+        return found
+
+    def _releases(self, where: object) -> list[QuarantineRelease]:
+        statement = (
+            select(RegisteredModelRow.name, ModelVersionRow.version, QuarantineReleaseRow)
+            .join(ModelVersionRow, ModelVersionRow.model_id == RegisteredModelRow.id)
+            .join(QuarantineReleaseRow, QuarantineReleaseRow.version_id == ModelVersionRow.id)
+            .where(where)  # type: ignore[arg-type]
+            .order_by(RegisteredModelRow.name, ModelVersionRow.version, QuarantineReleaseRow.digest)
+        )
+        grouped: dict[tuple[str, int], list[QuarantineReleaseRow]] = defaultdict(list)
+        for name, version, row in self.session.execute(statement):
+            grouped[(name, version)].append(row)
+        return [_release(name, version, rows) for (name, version), rows in grouped.items()]
+
 
 def _scan(rows: list[BlobScanRow]) -> BlobScan:
     results = tuple(
@@ -65,4 +166,15 @@ def _scan(rows: list[BlobScanRow]) -> BlobScan:
         file_format=rows[0].file_format,
         results=results,
         scanned_at=max(row.scanned_at for row in rows),
+    )
+
+
+def _release(model_name: str, version: int, rows: list[QuarantineReleaseRow]) -> QuarantineRelease:
+    files = tuple(
+        ReleasedFile(Digest.parse(r.digest), Verdict(r.verdict), dict(r.engines), r.fingerprint)
+        for r in rows
+    )
+    first = rows[0]
+    return QuarantineRelease(
+        model_name, version, first.reason, first.released_by, first.released_at, files
     )

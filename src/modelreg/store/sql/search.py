@@ -60,7 +60,7 @@ from modelreg.store.sql.tables import (
     VersionTagRow,
 )
 
-__all__ = ["model_statement", "version_statement"]
+__all__ = ["model_statement", "readable_constraint", "version_statement"]
 
 _LIKE_ESCAPE = "\\"
 _TIMESTAMP_ATTRS = frozenset({"created_at", "updated_at"})
@@ -95,7 +95,7 @@ def version_statement(
         RegisteredModelRow, RegisteredModelRow.id == ModelVersionRow.model_id
     )
     if readable_by is not None:
-        statement = statement.where(_readable(ModelVersionRow.model_id, readable_by))
+        statement = statement.where(readable_constraint(ModelVersionRow.model_id, readable_by))
     compiler = _Compiler(
         owner_id=ModelVersionRow.id,
         columns=_VERSION_COLUMNS,
@@ -138,14 +138,16 @@ def model_statement(
     )
     statement = select(RegisteredModelRow)
     if readable_by is not None:
-        statement = statement.where(_readable(RegisteredModelRow.id, readable_by))
+        statement = statement.where(readable_constraint(RegisteredModelRow.id, readable_by))
     if query.where is not None:
         statement = statement.where(compiler.condition(query.where))
     default = (RegisteredModelRow.name.asc(), RegisteredModelRow.id.asc())
     return statement.order_by(*compiler.ordering(query, default))
 
 
-def _readable(model_id: InstrumentedAttribute[int], who: Visibility) -> ColumnElement[bool]:
+def readable_constraint(
+    model_id: InstrumentedAttribute[int], who: Visibility
+) -> ColumnElement[bool]:
     """The visibility constraint (``service/access.py``): a grant of any role to the user or
     one of its teams. Applied in SQL before OFFSET/LIMIT, so pages neither skip nor leak."""
     subject = and_(GrantRow.subject_kind == SubjectKind.USER, GrantRow.subject_name == who.user)

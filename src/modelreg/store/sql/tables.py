@@ -226,6 +226,7 @@ from modelreg.store.sql import (  # noqa: E402
     auth_tables,  # noqa: F401
     governance_tables,  # noqa: F401
     mlflow_webhook_tables,  # noqa: F401
+    possession_tables,  # noqa: F401
     records_tables,  # noqa: F401
     scan_tables,  # noqa: F401
     signature_tables,  # noqa: F401
