@@ -11,10 +11,16 @@ import binascii
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+# ``cryptography`` is imported by the functions that use a key, not here: it adds ~7 MB to the
+# resident size of every process that imports modelreg (the server included), and most never
+# touch a signature. Server memory during transfers is a measured budget (docs/benchmarks.md).
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 from modelreg.domain.entities import ModelVersion
 from modelreg.domain.errors import InvalidArgumentError
@@ -30,6 +36,9 @@ class PublicKey:
 
 def load_public_key(pem: str | bytes) -> PublicKey:
     """Parse a PEM public key; ``InvalidArgumentError`` unless it is an Ed25519 key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     data = pem.encode() if isinstance(pem, str) else pem
     if len(data) > MAX_KEY_PEM:
         raise InvalidArgumentError("the public key is too large for an Ed25519 key", field="key")
@@ -45,6 +54,8 @@ def load_public_key(pem: str | bytes) -> PublicKey:
 
 
 def _public(key: Ed25519PublicKey) -> PublicKey:
+    from cryptography.hazmat.primitives import serialization
+
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     pem = key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -53,6 +64,9 @@ def _public(key: Ed25519PublicKey) -> PublicKey:
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -75,6 +89,9 @@ def public_key_of(private: Ed25519PrivateKey) -> PublicKey:
 def generate_key_pair(out: Path) -> tuple[Path, PublicKey]:
     """Write a new private key to ``out`` (mode 0600, never overwriting) and its public key to
     ``out`` + ``.pub``; returns the public key's path and the key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(
         serialization.Encoding.PEM,
@@ -102,6 +119,8 @@ def sign_manifest(private: Ed25519PrivateKey, version: ModelVersion) -> str:
 
 def signature_matches(public: PublicKey, version: ModelVersion, signature: str) -> bool:
     """Does ``signature`` (base64) sign ``version``'s canonical manifest with ``public``?"""
+    from cryptography.exceptions import InvalidSignature
+
     raw = decode_signature(signature)
     try:
         public.key.verify(raw, canonical_manifest(version))

@@ -27,6 +27,7 @@ with warnings.catch_warnings():
     from mlflow.utils.request_utils import _cached_get_request_session
 
 from modelreg import Client
+from modelreg.domain.errors import QuarantinedError
 from tests.e2e.conftest import clean_env, free_port, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
@@ -171,6 +172,11 @@ def test_import_copies_the_registry_and_is_idempotent(
         pulled = registry.pull("fraud@champion", tmp_path / "pulled")
         assert (pulled / "weights.bin").read_bytes() == b"\x00\x01" * 5000
         assert (pulled / "config" / "params.json").read_bytes() == b'{"depth": 3}'
+        # A pyfunc model is cloudpickled code: the scan quarantines it on import, and a
+        # reviewer releases it (recorded with the reason) before anyone loads it.
+        with pytest.raises(QuarantinedError):
+            registry.pull("doubler/1", tmp_path / "refused")
+        registry.release_quarantine("doubler/1", reason="reviewed: our own Doubler class")
         doubler = registry.pull("doubler/1", tmp_path / "doubler")
         assert (doubler / "MLmodel").is_file()
     model = mlflow.pyfunc.load_model(str(doubler))

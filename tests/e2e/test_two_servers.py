@@ -3,13 +3,12 @@ same time: version numbers stay unique and gapless, and each server serves the o
 
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 
 import pytest
 
 from modelreg import Client, ModelVersion
+from tests.e2e.concurrent_pushes import push_concurrently
 from tests.e2e.conftest import RunningServer, ServerFactory, tree_bytes, verified_blobs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -38,42 +37,10 @@ def test_concurrent_pushes_through_two_servers(
     }
     assert servers["a"].port != servers["b"].port
 
-    # Every push carries the same shared.bin (so both servers store that blob at the same time)
-    # and its own own.txt (so each version can be told apart after the fact).
-    shared = os.urandom(256_000)
-    folders: dict[str, list[Path]] = {}
-    for label in servers:
-        folders[label] = []
-        for i in range(PUSHES_PER_SERVER):
-            folder = tmp_path / f"push-{label}-{i}"
-            folder.mkdir()
-            (folder / "shared.bin").write_bytes(shared)
-            (folder / "own.txt").write_text(f"writer {label}, push {i}, {os.urandom(8).hex()}\n")
-            folders[label].append(folder)
-
-    start = threading.Barrier(len(servers))
-    pushed: dict[str, list[ModelVersion]] = {label: [] for label in servers}
-    failures: list[BaseException] = []
-
-    def push_all(label: str) -> None:
-        try:
-            cache = tmp_path / f"cache-{label}"
-            with Client(servers[label].url, cache_dir=cache, user=f"writer-{label}") as client:
-                start.wait(timeout=60)
-                for i, folder in enumerate(folders[label]):
-                    version = client.push(MODEL, folder, tags={"writer": label, "i": str(i)})
-                    pushed[label].append(version)
-        except BaseException as error:
-            failures.append(error)
-            start.abort()
-
-    threads = [threading.Thread(target=push_all, args=(label,)) for label in servers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(t.is_alive() for t in threads), "pushes did not finish within 180 s"
-    assert not failures, f"pushes failed: {failures!r}"
+    run = push_concurrently(
+        servers, MODEL, tmp_path, pushes_per_server=PUSHES_PER_SERVER, shared_size=256_000
+    )
+    pushed = run.pushed
 
     # version numbers 1..10, each handed out once
     numbers = sorted(v.version for versions in pushed.values() for v in versions)
@@ -81,11 +48,7 @@ def test_concurrent_pushes_through_two_servers(
     for versions in pushed.values():  # one writer's pushes are numbered in its own order
         assert [v.version for v in versions] == sorted(v.version for v in versions)
 
-    expected_folder = {
-        v.version: folders[label][i]
-        for label, versions in pushed.items()
-        for i, v in enumerate(versions)
-    }
+    expected_folder = run.folder_of()
     listings = {}
     for label, running in servers.items():
         with Client(running.url, cache_dir=tmp_path / f"read-cache-{label}") as client:

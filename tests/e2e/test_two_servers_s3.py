@@ -4,14 +4,13 @@ and every blob is stored once in the bucket, intact."""
 
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 
 import pytest
 
-from modelreg import Client, ModelVersion
+from modelreg import Client
 from modelreg.blobs.layout import parse_blob_key
+from tests.e2e.concurrent_pushes import push_concurrently
 from tests.e2e.conftest import RunningServer, ServerFactory, tree_bytes
 from tests.s3server import MotoServer, stored_object_digest
 
@@ -34,51 +33,16 @@ def test_concurrent_pushes_through_two_servers_on_one_bucket(
         for label in ("a", "b")
     }
 
-    # Every push carries the same shared.bin (both servers verify and place that blob at the
-    # same time) and its own own.txt (so each version can be told apart afterwards).
-    shared = os.urandom(300_000)
-    folders: dict[str, list[Path]] = {label: [] for label in servers}
-    for label in servers:
-        for i in range(PUSHES_PER_SERVER):
-            folder = tmp_path / f"push-{label}-{i}"
-            folder.mkdir()
-            (folder / "shared.bin").write_bytes(shared)
-            (folder / "own.txt").write_text(f"writer {label}, push {i}, {os.urandom(8).hex()}\n")
-            folders[label].append(folder)
-
-    start = threading.Barrier(len(servers))
-    pushed: dict[str, list[ModelVersion]] = {label: [] for label in servers}
-    failures: list[BaseException] = []
-
-    def push_all(label: str) -> None:
-        try:
-            cache = tmp_path / f"cache-{label}"
-            with Client(servers[label].url, cache_dir=cache, user=f"writer-{label}") as client:
-                start.wait(timeout=60)
-                for i, folder in enumerate(folders[label]):
-                    version = client.push(MODEL, folder, tags={"writer": label, "i": str(i)})
-                    pushed[label].append(version)
-        except BaseException as error:
-            failures.append(error)
-            start.abort()
-
-    threads = [threading.Thread(target=push_all, args=(label,)) for label in servers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(t.is_alive() for t in threads), "pushes did not finish within 180 s"
-    assert not failures, f"pushes failed: {failures!r}"
+    run = push_concurrently(
+        servers, MODEL, tmp_path, pushes_per_server=PUSHES_PER_SERVER, shared_size=300_000
+    )
+    pushed = run.pushed
 
     total = 2 * PUSHES_PER_SERVER
     numbers = sorted(v.version for versions in pushed.values() for v in versions)
     assert numbers == list(range(1, total + 1))
 
-    expected_folder = {
-        v.version: folders[label][i]
-        for label, versions in pushed.items()
-        for i, v in enumerate(versions)
-    }
+    expected_folder = run.folder_of()
     listings = []
     for label, running in servers.items():
         with Client(running.url, cache_dir=tmp_path / f"pull-cache-{label}") as client:

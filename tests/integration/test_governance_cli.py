@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from modelreg.cli.main import main
+from tests.cli_runner import run_cli
 from tests.e2e.conftest import CliResult
 
 POLICY_YAML = """\
@@ -41,15 +40,7 @@ def test_policy_promote_and_webhook_commands(
 
     def cli(user: str, *args: str | Path) -> CliResult:
         monkeypatch.setenv("MODELREG_USER", user)
-        argv = ["modelreg", "--home", str(home), *map(str, args)]
-        monkeypatch.setattr(sys, "argv", argv)
-        code: int | str | None = 0
-        try:
-            main()
-        except SystemExit as done:
-            code = done.code
-        out = capsys.readouterr()
-        return CliResult(argv[1:], code if isinstance(code, int) else 1, out.out, out.err)
+        return run_cli(home, monkeypatch, capsys, *args)
 
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY_YAML)

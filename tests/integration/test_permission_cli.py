@@ -4,12 +4,11 @@ same ``main()`` the console script calls (stdout, the one-line stderr error, the
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from modelreg.cli.main import main
+from tests.cli_runner import run_cli
 from tests.e2e.conftest import CliResult
 
 
@@ -24,15 +23,7 @@ def test_permission_commands(
     monkeypatch.setenv("COLUMNS", "200")
 
     def cli(*args: str) -> CliResult:
-        argv = ["modelreg", "--home", str(home), *args]
-        monkeypatch.setattr(sys, "argv", argv)
-        code: int | str | None = 0
-        try:
-            main()
-        except SystemExit as done:
-            code = done.code
-        out = capsys.readouterr()
-        return CliResult(argv[1:], code if isinstance(code, int) else 1, out.out, out.err)
+        return run_cli(home, monkeypatch, capsys, *args)
 
     assert cli("model", "create", "fraud").ok()
     granted = cli("permission", "grant", "fraud", "--user", "bob", "--role", "writer").ok()

@@ -6,21 +6,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import pickle
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from modelreg import Client
-from modelreg.cli.main import main
 from modelreg.client.embedded import EmbeddedTransport
 from modelreg.domain.errors import PolicyViolationError, QuarantinedError
 from modelreg.domain.scans import Verdict
 from modelreg.scanning.port import FileReport, Scanner
 from modelreg.wiring import Services
-from tests.e2e.conftest import CliResult
+from tests.cli_runner import Cli, local_cli
 
 EVIL = b"cos\nsystem\n(S'echo pwned'\ntR."
 
@@ -188,30 +186,9 @@ def test_rescan_after_an_engine_upgrade_scans_stale_blobs_once(
     assert client.rescan(stale_only=False).scanned == 4
 
 
-Cli = Callable[..., CliResult]
-
-
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    home = tmp_path / "home"
-    for name in ("MODELREG_URL", "MODELREG_HOME", "MODELREG_DATABASE_URL", "MODELREG_STORAGE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MODELREG_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("MODELREG_USER", "ann")
-    monkeypatch.setenv("COLUMNS", "200")
-
-    def run(*args: str | Path) -> CliResult:
-        argv = ["modelreg", "--home", str(home), *map(str, args)]
-        monkeypatch.setattr(sys, "argv", argv)
-        code: int | str | None = 0
-        try:
-            main()
-        except SystemExit as done:
-            code = done.code
-        out = capsys.readouterr()
-        return CliResult(argv[1:], code if isinstance(code, int) else 1, out.out, out.err)
-
-    return run
+    return local_cli(tmp_path, monkeypatch, capsys, user="ann")
 
 
 def test_cli_scan_show_and_pull(cli: Cli, evil_dir: Path, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import base64
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from modelreg.client.client import Client
@@ -201,3 +202,39 @@ def test_promotion_requires_a_signature_when_the_policy_says_so(
     client.remove_signing_key("release")
     with pytest.raises(PolicyViolationError, match="no valid signature"):
         client.request_promotion("fraud", "production", 2, reason="next")
+
+
+def test_the_version_page_shows_each_signature_and_its_state_now(
+    client: Client, signed: str, services: Services, http: TestClient
+) -> None:
+    page = http.get("/models/fraud/versions/1").text
+    assert 'id="signatures"' in page
+    assert ">signed<" in page
+    assert ">valid<" in page
+    assert "release" in page
+
+    version = client.resolve(signed)
+    [weights, config] = sorted(
+        (e for e in version.files if e.path in ("weights.bin", "config.json")),
+        key=lambda e: e.path != "weights.bin",
+    )
+    with services.metadata.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE version_files SET digest = :new, size = :size WHERE digest = :old"),
+            {"new": str(weights.digest), "size": weights.size, "old": str(config.digest)},
+        )
+    edited = http.get("/models/fraud/versions/1").text
+    assert ">does not match<" in edited
+    assert ">no valid signature<" in edited
+
+    client.remove_signing_key("release")
+    assert ">revoked key<" in http.get("/models/fraud/versions/1").text
+
+
+def test_an_unsigned_version_page_says_so(
+    client: Client, model_dir: Path, http: TestClient
+) -> None:
+    client.push("plain", model_dir)
+    page = http.get("/models/plain/versions/1").text
+    assert 'id="signatures"' in page
+    assert "unsigned" in page

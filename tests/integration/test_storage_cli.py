@@ -5,40 +5,17 @@ error and the exit code)."""
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from modelreg.cli.main import main
-from tests.e2e.conftest import CliResult
+from tests.cli_runner import Cli, local_cli
 from tests.factories import write_model_dir
-
-Cli = Callable[..., CliResult]
 
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    home = tmp_path / "home"
-    for name in ("MODELREG_URL", "MODELREG_HOME", "MODELREG_DATABASE_URL", "MODELREG_STORAGE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MODELREG_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("MODELREG_USER", "ops")
-    monkeypatch.setenv("COLUMNS", "200")
-
-    def run(*args: str | Path) -> CliResult:
-        argv = ["modelreg", "--home", str(home), *map(str, args)]
-        monkeypatch.setattr(sys, "argv", argv)
-        code: int | str | None = 0
-        try:
-            main()
-        except SystemExit as done:
-            code = done.code
-        out = capsys.readouterr()
-        return CliResult(argv[1:], code if isinstance(code, int) else 1, out.out, out.err)
-
-    return run
+    return local_cli(tmp_path, monkeypatch, capsys, user="ops")
 
 
 def push(cli: Cli, tmp_path: Path, name: str, files: dict[str, bytes]) -> None:

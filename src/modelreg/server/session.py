@@ -15,8 +15,9 @@ import base64
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,13 +25,23 @@ COOKIE = "modelreg_session"
 LIFETIME = timedelta(hours=12)
 _CONTEXT = b"modelreg-ui-session-v1:"
 
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
+
 
 class SessionCookie:
     def __init__(self, secret: str | bytes | None = None) -> None:
         if isinstance(secret, str):
             secret = secret.encode()
-        key = hashlib.sha256(_CONTEXT + (secret or secrets.token_bytes(32))).digest()
-        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+        self._key = hashlib.sha256(_CONTEXT + (secret or secrets.token_bytes(32))).digest()
+
+    @cached_property
+    def _fernet(self) -> Fernet:
+        # Imported on the first login, not at start: ``cryptography`` costs ~7 MB of resident
+        # memory that a server without authentication never needs (see modelreg/signing.py).
+        from cryptography.fernet import Fernet
+
+        return Fernet(base64.urlsafe_b64encode(self._key))
 
     def seal(self, token: str) -> str:
         return self._fernet.encrypt(token.encode()).decode()
@@ -39,6 +50,8 @@ class SessionCookie:
         """The token in a cookie this server sealed less than ``LIFETIME`` ago; else None."""
         if not value or len(value) > 1024:
             return None
+        from cryptography.fernet import InvalidToken
+
         try:
             ttl = int(LIFETIME.total_seconds())
             return self._fernet.decrypt(value.encode(), ttl=ttl).decode()

@@ -156,3 +156,25 @@ class Signatures:
         validate_model_name(name)
         with self.store.transaction() as tx:
             return tx.list_signatures(name, version)
+
+    def signature_status(self, name: str, version: int) -> list[tuple[ManifestSignature, str]]:
+        """Each stored signature with its state now: ``valid``, ``revoked key``, ``unknown key``
+        or ``does not match`` (the manifest changed after signing), as the policy sees it."""
+        validate_model_name(name)
+        with self.store.transaction() as tx:
+            candidate = tx.get_version(name, version)
+            found = []
+            for signature in tx.list_signatures(name, version):
+                key = tx.find_signing_key(signature.key_fingerprint)
+                if key is None:
+                    state = "unknown key"
+                elif key.revoked:
+                    state = "revoked key"
+                elif signature_matches(
+                    load_public_key(key.public_key), candidate, signature.signature
+                ):
+                    state = "valid"
+                else:
+                    state = "does not match"
+                found.append((signature, state))
+        return found

@@ -18,7 +18,16 @@ import logging
 
 from fastapi import FastAPI
 
-from modelreg.server.ui import catalog, compare, governance, models, scan_panel, static, versions
+from modelreg.server.ui import (
+    catalog,
+    compare,
+    governance,
+    models,
+    scan_panel,
+    signature_panel,
+    static,
+    versions,
+)
 from modelreg.server.ui.csrf import CsrfGuard
 from modelreg.server.ui.rendering import Ui
 from modelreg.settings import Settings
@@ -40,6 +49,7 @@ def install(app: FastAPI, settings: Settings | None = None) -> None:
         app.include_router(module.router)
     governance.install(app)
     scan_panel.install(app)  # the scan verdict on the version page, docs/scanning.md
+    signature_panel.install(app)  # its signatures and their state, docs/signing.md
 
 
 def _is_loopback(host: str) -> bool:
