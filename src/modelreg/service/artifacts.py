@@ -26,6 +26,7 @@ from modelreg.domain.tracking import (
 )
 from modelreg.hashing import DigestHasher
 from modelreg.service.clock import Clock, utcnow
+from modelreg.service.evaluations import require_blob
 from modelreg.store.base import MetadataStore, MetadataTransaction
 
 
@@ -98,6 +99,7 @@ class Artifacts:
         with self.store.transaction(write=True) as tx:
             _check_clash(tx, path)
             tx.put_artifact(path, size=size, digest=digest, now=now)
+            require_blob(self.blobs, digest, "artifact")  # after the INSERT: see require_blob
         return ArtifactEntry(path, size, digest, now)
 
     def delete(self, path: str) -> int:

@@ -20,7 +20,7 @@ import yaml
 from modelreg.blobs.base import BlobStore
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import Event
-from modelreg.domain.errors import InvalidArgumentError, LimitExceededError
+from modelreg.domain.errors import ConflictError, InvalidArgumentError, LimitExceededError
 from modelreg.domain.records import (
     MAX_CARD_CHARS,
     MAX_DATASET_LENGTH,
@@ -95,6 +95,8 @@ class Evaluations:
         now = self.clock()
         with self.store.transaction(write=True) as tx:
             evaluation = tx.add_evaluation(name, version, draft, actor=actor, now=now)
+            if stored is not None:
+                require_blob(self.blobs, stored.digest, "report")
             tx.add_event(
                 Event(
                     name,
@@ -175,6 +177,23 @@ class Evaluations:
         validate_model_name(name, self.limits)
         with self.store.transaction() as tx:
             return tx.get_model_card(name, version, revision)
+
+
+def require_blob(blobs: BlobStore, digest: Digest, what: str) -> None:
+    """Called inside the write transaction that records a row naming ``digest``, AFTER its
+    INSERT. Bytes already stored are not rewritten, so an old unreferenced blob is not
+    protected by GC's grace and may have been collected since it was written. The check must
+    follow the INSERT: from then on GC cannot delete it until we commit (on PostgreSQL the
+    INSERT's ROW EXCLUSIVE lock conflicts with the SHARE lock of ``hold_blob_references``; on
+    SQLite this write transaction is exclusive); checked before, GC could still slip in. The
+    bytes were consumed, so the service cannot store them again: the caller must retry."""
+    if not blobs.exists(digest):
+        raise ConflictError(
+            f"the {what}'s stored content was removed by garbage collection while it was being "
+            "recorded; nothing was saved, send it again",
+            field=what,
+            digest=str(digest),
+        )
 
 
 def _card_summary(card: ModelCard) -> dict[str, Any]:

@@ -27,7 +27,8 @@ Why a push is never broken, whatever the grace (0 included):
 * The mark is only a snapshot, so step 4 checks again under the hold: no session and no
   version can appear between that check and the deletion. A session created after the batch
   commits finds the blob gone: ``start_upload`` asks which digests are missing only after its
-  session row is committed, and ``commit_upload`` asks again before inserting the version, so
+  session row is committed, and ``commit_upload`` (like ``register_version``) checks again in
+  its write transaction right after inserting the version, which holds GC off from then on, so
   the client sends the blob again instead of committing a version without it.
 
 What the grace is for: blobs written outside upload sessions (evaluation reports, MLflow

@@ -33,6 +33,7 @@ from modelreg.domain.errors import (
     InvalidArgumentError,
     MissingBlobsError,
     ModelNotFoundError,
+    UploadNotFoundError,
     VersionNotFoundError,
 )
 from modelreg.domain.permissions import Visibility
@@ -204,6 +205,20 @@ class Uploads:
                 created_by=session.created_by,
                 now=now,
             )
+            # The session was read in an earlier transaction: since then it may have expired
+            # (GC deletes it, then the blobs only it declared) or another commit may have used
+            # it. Claiming it here turns both into a clean error, and the rollback undoes the
+            # version. Claim and re-check come AFTER ``insert_version`` on purpose: GC's
+            # ``hold_blob_references`` locks version_files before upload_sessions (PostgreSQL),
+            # so touching upload_sessions first would deadlock against it. From the INSERT on,
+            # our ROW EXCLUSIVE lock keeps GC's SHARE lock (and so any deletion) out until we
+            # commit; on SQLite this write transaction is exclusive anyway.
+            if not tx.delete_upload(upload_id):
+                raise UploadNotFoundError(
+                    f"upload {upload_id!r} expired or was already committed; push again",
+                    upload=upload_id,
+                )
+            self._require_stored(upload_id, session.draft.files)
             tx.add_event(
                 Event(
                     name,
@@ -214,8 +229,20 @@ class Uploads:
                     {"files": len(version.files), "size": version.size},
                 )
             )
-            tx.delete_upload(upload_id)
         return version
+
+    def _require_stored(self, upload_id: str, files: Sequence[FileEntry]) -> None:
+        """Inside the commit's write transaction, once GC is held off: a blob collected since
+        ``_missing`` looked (the session was stale for GC) fails the commit; the rollback keeps
+        the session, so the client sends the blob again and retries."""
+        gone = [entry for entry in _unique(files) if not self.blobs.exists(entry.digest)]
+        if gone:
+            raise MissingBlobsError(
+                f"upload {upload_id} is incomplete: {len(gone)} file(s) were removed by garbage "
+                f"collection before the commit; send them again: "
+                f"{', '.join(entry.path for entry in gone[:5])}",
+                missing=[str(entry.digest) for entry in gone],
+            )
 
     def register_version(
         self,
@@ -251,6 +278,16 @@ class Uploads:
             version = tx.insert_version(
                 model_name, clean, status=VersionStatus.READY, created_by=actor, now=now
             )
+            # As in ``commit_upload``: once the INSERT holds GC off, the blobs checked above
+            # must still be there (an old unreferenced blob may have been collected meanwhile).
+            gone = [entry for entry in _unique(clean.files) if not self.blobs.exists(entry.digest)]
+            if gone:
+                raise MissingBlobsError(
+                    f"{len(gone)} file(s) were removed by garbage collection while the version "
+                    f"was being registered; nothing was saved: "
+                    f"{', '.join(entry.path for entry in gone[:5])}",
+                    missing=[str(entry.digest) for entry in gone],
+                )
             tx.add_event(
                 Event(
                     model_name,

@@ -17,6 +17,8 @@ from modelreg.domain.permissions import Action
 from modelreg.server.access import check
 from modelreg.server.deps import get_services
 from modelreg.server.ui import paths
+from modelreg.server.ui.chain_status import ChainStatus
+from modelreg.server.ui.forms import CSRF_CHECKED, see_other
 from modelreg.server.ui.rendering import UiRoute, links_for, render, status_of
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
@@ -115,13 +117,15 @@ def audit_page(
         older = page.next_cursor
     except ModelregError as error:
         refused = error
-    verification: AuditVerification = services.audit.verify()
+    chain = chain_status(request).current()
+    verification: AuditVerification = chain.verification
     links = links_for(request)
     keep: dict[str, Any] = {**filters.params(), "limit": limit}
     context: dict[str, Any] = {
         "filters": filters,
         "entries": entries,
         "verification": verification,
+        "checked_at": chain.checked_at,
         "known_actions": KNOWN_ACTIONS,
         "limit": limit,
         "per_page_choices": PER_PAGE_CHOICES,
@@ -133,3 +137,19 @@ def audit_page(
     return render(
         request, "governance/audit.html", context, status=status_of(refused) if refused else 200
     )
+
+
+@router.post(paths.AUDIT_VERIFY, name="ui_audit_verify", dependencies=[*CSRF_CHECKED])
+def verify_chain(request: Request) -> Response:
+    """Walk the whole chain now (the page otherwise shows the last walk's result)."""
+    check(request, Action.READ_AUDIT, None)
+    chain_status(request).verify_now()
+    return see_other(links_for(request).audit())
+
+
+def chain_status(request: Request) -> ChainStatus:
+    state = request.app.state
+    found: ChainStatus | None = getattr(state, "chain_status", None)
+    if found is None:  # two first views may both create one: harmless, the last one stays
+        found = state.chain_status = ChainStatus(get_services(request).audit)
+    return found

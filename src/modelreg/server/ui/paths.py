@@ -29,6 +29,7 @@ VERSION_ARCHIVE = "/models/{name}/versions/{version}/archive"
 VERSION_RESTORE = "/models/{name}/versions/{version}/restore"
 VERSION_CARD = "/models/{name}/versions/{version}/card"
 AUDIT = "/audit"
+AUDIT_VERIFY = "/audit/verify"
 
 QueryParams = Mapping[str, str | int | Sequence[str] | None]
 

@@ -501,8 +501,11 @@ class SqlTransaction(
             )
         return _upload(row)
 
-    def delete_upload(self, upload_id: str) -> None:
-        self.session.execute(delete(UploadSessionRow).where(UploadSessionRow.id == upload_id))
+    def delete_upload(self, upload_id: str) -> bool:
+        result = self.session.execute(
+            delete(UploadSessionRow).where(UploadSessionRow.id == upload_id)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     def list_uploads_started_before(self, moment: datetime) -> list[UploadSession]:
         rows = self.session.scalars(
