@@ -343,3 +343,11 @@ def test_a_blob_collected_while_a_version_is_registered_fails_it_and_saves_nothi
     assert "removed by garbage collection" in str(raised.value)
     assert services.registry.get_model("other").latest_version is None
     assert_every_reference_is_stored(services)
+
+
+def test_a_blob_arriving_after_its_session_was_committed_is_a_clean_not_found(services):
+    data = b"late blob"
+    session = services.uploads.start_upload("m", make_draft({"x.bin": data}), actor="alice")
+    services.uploads.cancel_upload(session.id)  # as a concurrent commit or GC would
+    with pytest.raises(UploadNotFoundError):
+        services.uploads.record_received(session.id, [digest_of(data)])

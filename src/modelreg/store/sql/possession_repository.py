@@ -8,8 +8,10 @@ from collections.abc import Collection, Iterable, Iterator
 from sqlalchemy import select, union
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from modelreg.domain.errors import UploadNotFoundError
 from modelreg.domain.permissions import Visibility
 from modelreg.store.sql.possession_tables import UploadReceiptRow
 from modelreg.store.sql.records_tables import EvaluationRow
@@ -33,9 +35,17 @@ class PossessionSqlRepository:
         insert = (
             pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         )
-        for start in range(0, len(rows), _BATCH):
-            statement = insert(UploadReceiptRow).values(rows[start : start + _BATCH])
-            self.session.execute(statement.on_conflict_do_nothing())
+        try:
+            for start in range(0, len(rows), _BATCH):
+                statement = insert(UploadReceiptRow).values(rows[start : start + _BATCH])
+                self.session.execute(statement.on_conflict_do_nothing())
+        except IntegrityError as error:
+            # The only foreign key is the session's: it was committed (or collected as stale)
+            # while this blob was arriving. A clean 404, not a 500; the blob itself is stored.
+            raise UploadNotFoundError(
+                f"upload {upload_id!r} was committed or expired while a blob was being received",
+                upload=upload_id,
+            ) from error
 
     def received_digests(self, upload_id: str, digests: Collection[str]) -> set[str]:
         found: set[str] = set()
