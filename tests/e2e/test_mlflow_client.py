@@ -8,7 +8,6 @@ own test suite checks; models get files because modelreg keeps the bytes of ever
 
 from __future__ import annotations
 
-import gc
 import json
 import subprocess
 import sys
@@ -34,62 +33,23 @@ with warnings.catch_warnings():
     import numpy as np
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
-    from mlflow.utils.request_utils import _cached_get_request_session
     from mlflow.utils.rest_utils import MlflowHostCreds, http_request
 
 import modelreg
-from tests.e2e.conftest import ENTRY, clean_env, free_port
+from tests.e2e.conftest import ENTRY, clean_env
+from tests.e2e.mlflow_target import MLFLOW_ENV, modelreg_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
-
-STARTUP_TIMEOUT = 60.0
-MLFLOW_ENV = {
-    # A 5xx must fail the test at once instead of being retried for minutes.
-    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "true",
-}
 
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One real ``modelreg server`` process for the module, on a free port of 127.0.0.1."""
-    home = tmp_path_factory.mktemp("mlflow-modelreg")
-    port = free_port()
-    log = (home / "server.log").open("wb")
-    process = subprocess.Popen(
-        [*ENTRY, "server", "--port", str(port), "--home", str(home / "data")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        # The quarantine is enforced: pyfunc models are cloudpickled Python code, which the scan
-        # rightly finds unsafe, so the tests release them through modelreg's API after "review",
-        # as a team would (docs/scanning.md).
-        env=clean_env(),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            assert process.poll() is None, (home / "server.log").read_text()
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "modelreg server did not start in time"
-            time.sleep(0.1)
+    # The quarantine is enforced: pyfunc models are cloudpickled Python code, which the scan
+    # rightly finds unsafe, so the tests release them through modelreg's API after "review",
+    # as a team would (docs/scanning.md).
+    with modelreg_server(tmp_path_factory.mktemp("mlflow-modelreg")) as url:
         yield url
-    finally:
-        process.kill()
-        process.wait(timeout=10)
-        log.close()
-        # The client keeps pooled connections to the server in cached sessions; drop them now,
-        # quietly, rather than as "unclosed socket" warnings when they are collected later.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _cached_get_request_session.cache_clear()
-            gc.collect()
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ MLflow-shaped body and ``X-MLflow-Signature`` the way MLflow documents it."""
 from __future__ import annotations
 
 import base64
-import gc
 import hashlib
 import hmac
 import json
-import subprocess
 import threading
 import time
 import uuid
@@ -29,13 +27,11 @@ with warnings.catch_warnings():
     from mlflow import MlflowClient
     from mlflow.entities.webhook import WebhookStatus
     from mlflow.exceptions import MlflowException
-    from mlflow.utils.request_utils import _cached_get_request_session
 
-from tests.e2e.conftest import ENTRY, clean_env, free_port
+from tests.e2e.mlflow_target import MLFLOW_ENV, modelreg_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
 
-STARTUP_TIMEOUT = 60.0
 WAIT = 30.0
 SECRET = "receiver-shared-secret"  # noqa: S105 - the test receiver's key
 SERVER_ENV = {
@@ -43,12 +39,6 @@ SERVER_ENV = {
     "MODELREG_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]',
     "MODELREG_WEBHOOK_POLL_INTERVAL": "0.2",
     "MODELREG_WEBHOOK_RETRY_BASE": "0.2",
-}
-MLFLOW_ENV = {
-    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "true",
 }
 
 
@@ -122,36 +112,8 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    home = tmp_path_factory.mktemp("mlflow-webhooks")
-    port = free_port()
-    log = (home / "server.log").open("wb")
-    process = subprocess.Popen(
-        [*ENTRY, "server", "--host", "127.0.0.1", "--port", str(port), "--home", str(home / "d")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=clean_env(**SERVER_ENV),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            assert process.poll() is None, (home / "server.log").read_text()
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "modelreg server did not start in time"
-            time.sleep(0.1)
+    with modelreg_server(tmp_path_factory.mktemp("mlflow-webhooks"), **SERVER_ENV) as url:
         yield url
-    finally:
-        process.kill()
-        process.wait(timeout=10)
-        log.close()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _cached_get_request_session.cache_clear()
-            gc.collect()
 
 
 @pytest.fixture
