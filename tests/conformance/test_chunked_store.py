@@ -10,7 +10,8 @@ import pytest
 
 from modelreg.blobs.base import BlobStore, ObjectBackend, Usage
 from modelreg.blobs.cas import ContentAddressedStore
-from modelreg.blobs.chunks import ChunkedStore, ChunkStore
+from modelreg.blobs.chunk_store import ChunkStore
+from modelreg.blobs.chunks import ChunkedStore
 from modelreg.blobs.layout import blob_key
 from modelreg.blobs.recipes import Recipe, chunk_key, recipe_key
 from modelreg.domain.chunking import ChunkRef

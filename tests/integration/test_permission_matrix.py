@@ -39,6 +39,9 @@ ROLES = ("stranger", "reader", "writer", "maintainer", "admin", "root")
 API = "/api/v1"
 ML = "/api/2.0/mlflow"
 PROTECTED = {"aliases": {"production": {"approvals": 1}}}
+UNSAFE = {"X-Modelreg-Allow-Unsafe": "true"}
+# Cases that need a file the scan quarantines: something to release, or to override.
+FLAGGED = frozenset({"release_quarantine", "override_blob", "override_artifact"})
 
 #                       stranger reader writer maintainer admin root
 NATIVE: dict[str, str] = {
@@ -67,6 +70,7 @@ NATIVE: dict[str, str] = {
     "archive_version":    "HDDOOO",
     "delete_version":     "HDDOOO",
     "release_quarantine": "HDDOOO",
+    "override_blob":      "HDDOOO",
     "delete_model":       "HDDDOO",
     "grant":              "HDDDOO",
     "revoke":             "HDDDOO",
@@ -92,6 +96,7 @@ MLFLOW: dict[str, str] = {
     "set_alias":          "HDDOOO",
     "delete_alias":       "HDDOOO",
     "transition_stage":   "HDDOOO",
+    "override_artifact":  "HDDOOO",
     "delete_version":     "HDDOOO",
     "rename_model":       "HDDDOO",
     "delete_model":       "HDDDOO",
@@ -180,6 +185,8 @@ def _native(http: TestClient, op: str, t: Target, h: dict[str, str]) -> Response
         case "release_quarantine":
             body = {"reason": "reviewed"}
             return http.post(f"{m}/versions/1/scan/release", json=body, headers=h)
+        case "override_blob":
+            return http.get(f"{API}/blobs/{t.digest}", headers={**h, **UNSAFE})
         case "delete_model":
             return http.delete(m, headers=h)
         case "grant":
@@ -245,6 +252,9 @@ def _mlflow(http: TestClient, op: str, t: Target, h: dict[str, str]) -> Response
         case "transition_stage":
             body = {**v1, "stage": "Staging"}
             return http.post(f"{mv}/transition-stage", json=body, headers=h)
+        case "override_artifact":
+            url = f"/api/2.0/mlflow-artifacts/artifacts/_registry/{t.model}/1/model.bin"
+            return http.get(url, params={"allow_unsafe": "true"}, headers=h)
         case "delete_version":
             body = {**name, "version": "2"}
             return http.request("DELETE", f"{mv}/delete", json=body, headers=h)
@@ -330,7 +340,7 @@ HOLDERS = {
 def _prepare(services: Services, api: str, op: str, role: str) -> Target:
     model = f"{api}-{op.replace('_', '-')}-{role}"
     content = f"weights of {model}".encode()
-    if op == "release_quarantine":  # something to release: a pickle that imports os.system
+    if op in FLAGGED:  # a pickle that imports os.system
         content = b"cos\nsystem\n(S'" + model.encode() + b"'\ntR."
     if op in NO_VERSION:
         services.registry.create_model(model, actor="owner")
@@ -438,6 +448,7 @@ def test_each_role_gets_the_documented_answer(registry: Registry, api: str, op: 
 def _hidden_code(op: str) -> str:
     return {
         "download_blob": "BLOB_NOT_FOUND",
+        "override_blob": "BLOB_NOT_FOUND",
         "commit_upload": "UPLOAD_NOT_FOUND",
         "approve_promotion": "PROMOTION_NOT_FOUND",
     }.get(op, "MODEL_NOT_FOUND")
@@ -526,6 +537,10 @@ def test_a_token_without_the_write_scope_cannot_change_what_its_owner_may(regist
     )
     assert refused.status_code == 403
     assert refused.json()["error"]["details"]["required_scope"] == "write"
+    flagged = registry.targets["native", "override_blob", "admin"].digest
+    unsafe = registry.http.get(f"{API}/blobs/{flagged}", headers={**headers, **UNSAFE})
+    assert unsafe.status_code == 403
+    assert unsafe.json()["error"]["details"]["required_scope"] == "write"
 
 
 @pytest.mark.parametrize("role", ["reader", "root"])

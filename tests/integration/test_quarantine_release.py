@@ -1,11 +1,11 @@
-"""Quarantine releases after review and the audited override (docs/scanning.md), over the REST
-API (authentication on), the SDK, the CLI and the version page, on SQLite and PostgreSQL."""
+"""Quarantine releases after review (docs/scanning.md), over the REST API (authentication on),
+the SDK, the CLI and the version page, on SQLite and PostgreSQL. The override, who may use it
+and its audit: test_quarantine_override.py."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,18 +28,18 @@ evil_dir = test_scans.evil_dir
 cli = test_scans.cli
 
 API = "/api/v1"
-UNSAFE = {"X-Modelreg-Allow-Unsafe": "true"}
 
 
 class Auth:
-    """A registry with authentication on: ``owner`` pushes; the others hold one role each."""
+    """A registry with authentication on: ``owner`` pushes; the others hold one role each, and
+    ``root`` is a registry admin."""
 
     def __init__(self, services: Services, http: TestClient) -> None:
         self.services = services
         self.http = http
         self.tokens: dict[str, str] = {}
-        for name in ("owner", "maint", "writer", "reader_a", "reader_b"):
-            services.accounts.create_user(name, actor="setup")
+        for name in ("owner", "maint", "maint_b", "writer", "reader_a", "reader_b", "root"):
+            services.accounts.create_user(name, admin=name == "root", actor="setup")
             self.tokens[name] = services.accounts.create_token(name, name="t", actor="setup")[1]
         self.owner = Client(transport=EmbeddedTransport(services, user="owner"))
 
@@ -216,54 +216,6 @@ def test_release_and_revocation_are_in_the_history_and_the_audit_trail(
     )
     trail = client.audit(model="fraud", action="scan.*")
     assert [e.action for e in trail] == ["scan.released", "scan.release_revoked"]
-
-
-def test_override_downloads_are_audited_once_per_caller_blob_and_day(
-    auth: Auth, evil_dir: Path, tmp_path: Path
-) -> None:
-    version = auth.owner.push("fraud", evil_dir)
-    digest = next(f.digest for f in version.files if f.path == "model.pkl")
-    clean = next(f.digest for f in version.files if f.path == "config.json")
-    auth.grant("fraud", "reader_a", Role.READER)
-    auth.grant("fraud", "reader_b", Role.READER)
-    day = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-    auth.services.scans.clock = lambda: day
-    blob = f"{API}/blobs/{digest}"
-    for _ in range(3):
-        assert auth.http.get(blob, headers={**UNSAFE, **auth.as_("reader_a")}).content == EVIL
-    auth.http.get(f"{API}/blobs/{clean}", headers={**UNSAFE, **auth.as_("reader_a")})
-    file_url = f"{API}/models/fraud/versions/1/files/model.pkl"
-    assert auth.http.get(file_url, params={"allow_unsafe": "true"}, headers=auth.as_("reader_b"))
-    day += timedelta(days=1)
-    auth.http.get(blob, headers={**UNSAFE, **auth.as_("reader_a")})
-
-    events = [e for e in auth.owner.events("fraud") if e.action == "scan.overridden"]
-    assert sorted((e.actor, e.details["day"]) for e in events) == [
-        ("reader_a", "2026-11-27"),
-        ("reader_a", "2026-11-28"),
-        ("reader_b", "2026-11-27"),
-    ]
-    assert {(e.version, e.details["digest"], e.details["verdict"]) for e in events} == {
-        (1, str(digest), "unsafe")
-    }
-    assert len(auth.owner.audit(action="scan.overridden")) == 3
-
-    auth.owner.release_quarantine("fraud/1", reason="reviewed")
-    auth.http.get(blob, headers={**UNSAFE, **auth.as_("reader_b")})  # released: no override
-    day += timedelta(days=1)
-    auth.http.get(blob, headers={**UNSAFE, **auth.as_("reader_b")})
-    assert len(auth.owner.audit(action="scan.overridden")) == 3
-
-
-def test_overriding_an_mlflow_run_artifact_is_a_registry_wide_audit_entry(
-    client: Client, http: TestClient
-) -> None:
-    url = "/api/2.0/mlflow-artifacts/artifacts/0/run/artifacts/model/model.pkl"
-    assert http.put(url, content=EVIL).status_code == 200
-    assert http.get(url, params={"allow_unsafe": "true"}).content == EVIL
-    entries = client.audit(action="scan.overridden")
-    assert [(e.model_name, e.details["via"]) for e in entries] == [(None, "mlflow")]
-    assert entries[0].target.startswith("blob:blake3:")
 
 
 def test_the_policy_counts_a_released_version_as_clean_with_an_exception(

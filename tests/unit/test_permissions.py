@@ -33,6 +33,7 @@ EXPECTED_MODEL_ACTIONS: dict[Role, set[Action]] = {
         A.ARCHIVE,
         A.DELETE_VERSION,
         A.RELEASE_QUARANTINE,
+        A.OVERRIDE_QUARANTINE,
     },
     Role.ADMIN: {
         A.READ,
@@ -45,6 +46,7 @@ EXPECTED_MODEL_ACTIONS: dict[Role, set[Action]] = {
         A.ARCHIVE,
         A.DELETE_VERSION,
         A.RELEASE_QUARANTINE,
+        A.OVERRIDE_QUARANTINE,
         A.RENAME_MODEL,
         A.DELETE_MODEL,
         A.MANAGE_PERMISSIONS,

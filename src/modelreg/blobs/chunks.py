@@ -22,9 +22,8 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Protocol, runtime_checkable
 
-from modelreg.blobs.base import BlobStore, BlobWriter, DirectTransfers, ObjectInfo, Usage
+from modelreg.blobs.base import BlobWriter, DirectTransfers, ObjectInfo, Usage
 from modelreg.blobs.cas import ContentAddressedStore, _move_into_place, write_stream
 from modelreg.blobs.chunk_pool import BatchDurability, chunk_pool
 from modelreg.blobs.layout import upload_key
@@ -47,49 +46,9 @@ RECIPE_CACHE_SIZE = 64
 SWEEP_BATCH = 512
 
 
-@runtime_checkable
-class ChunkStore(BlobStore, Protocol):
-    """A ``BlobStore`` that can also hold blobs as recipes of chunks (the port the chunked push
-    protocol needs)."""
-
-    def missing_chunks(self, chunks: Iterable[ChunkRef]) -> list[ChunkRef]:
-        """The chunks of ``chunks`` not stored with their size, each once, in order."""
-
-    def put_chunk(self, chunk: ChunkRef, data: Iterable[bytes]) -> None:
-        """Store ``data`` as ``chunk``; ``DigestMismatchError`` (nothing kept) when it differs.
-        A chunk already present counts as success."""
-
-    def open_chunk(self, digest: Digest) -> Iterator[bytes]:
-        """Stream a stored chunk; ``BlobNotFoundError`` when absent."""
-
-    def delete_chunk(self, digest: Digest) -> None:
-        """Drop a chunk found damaged, so that the next push sends it again."""
-
-    def write_recipe(self, recipe: Recipe) -> None:
-        """Make ``recipe`` visible as the blob ``recipe.digest`` in one step. The caller has
-        checked every chunk and the whole digest."""
-
-    def read_recipe(self, digest: Digest) -> Recipe:
-        """The recipe of ``digest``; ``BlobNotFoundError`` when it is not stored as one."""
-
-    def staged_chunk_url(self, upload_id: str, digest: Digest, *, expires: int) -> str | None:
-        """A pre-signed URL where a client PUTs chunk ``digest`` of session ``upload_id`` straight
-        into the object store, or None when the backend cannot pre-sign (send it to the server).
-        """
-
-    def is_staged(self, upload_id: str, digest: Digest) -> bool:
-        """Whether a client has staged chunk ``digest`` for session ``upload_id``."""
-
-    def adopt_staged(
-        self, upload_id: str, chunk: ChunkRef, observe: Callable[[bytes], None]
-    ) -> None:
-        """Read the staged ``chunk`` once (every byte also goes to ``observe``), check its size
-        and digest and move it into the chunk pool. ``DigestMismatchError`` after deleting it
-        when it differs; ``BlobNotFoundError`` when nothing is staged."""
-
-
 class ChunkedStore:
-    """Whole blobs in ``whole``; recipes and chunks beside them, in the same backend."""
+    """Whole blobs in ``whole``; recipes and chunks beside them, in the same backend (the
+    ``ChunkStore`` port of ``blobs/chunk_store.py``)."""
 
     def __init__(self, whole: ContentAddressedStore) -> None:
         self.whole = whole

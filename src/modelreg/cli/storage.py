@@ -56,7 +56,8 @@ def gc(
     )
     print(
         f"stale upload sessions: {report.sessions}; referenced blobs: {report.referenced}; "
-        f"unreferenced but younger than the grace: {report.kept_young}"
+        f"unreferenced but younger than the grace: {report.kept_young}; "
+        f"old quarantine override keys: {report.overrides}"
     )
 
 

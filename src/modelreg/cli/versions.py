@@ -89,7 +89,9 @@ def pull(
     allow_unsafe: Annotated[
         bool,
         typer.Option(
-            "--allow-unsafe", help="Pull a quarantined version (files the scan flagged) anyway."
+            "--allow-unsafe",
+            help="Pull a quarantined version (files the scan flagged) anyway: maintainers; "
+            "audited.",
         ),
     ] = False,
 ) -> None:

@@ -397,15 +397,19 @@ class Client(
         A signed version is first checked against its signature (``verify=False`` skips
         that; ``trusted_keys`` as for ``verify``). A quarantined version (a file the scanners
         found unsafe or suspicious) raises ``QuarantinedError`` before anything is written,
-        unless ``allow_unsafe``."""
+        unless ``allow_unsafe``: the override, which needs the maintainer role (with
+        authentication; ``PermissionDeniedError`` otherwise, also before anything is written)."""
         version = self.resolve(ref)
+        scan = self.transport.get_version_scan(version.model_name, version.version)
         if not allow_unsafe:
-            refuse_quarantined(self.transport.get_version_scan(version.model_name, version.version))
+            refuse_quarantined(scan)
         if verify:
             self._check_before_pull(version, trusted_keys)
         root = Path(dest) if dest is not None else Path(f"{version.model_name}-{version.version}")
         root.mkdir(parents=True, exist_ok=True)
-        for entry in version.files:
+        # Flagged files first: a refused override then fails before any file is written.
+        flagged = {file.path for file in scan.files if file.quarantined}
+        for entry in sorted(version.files, key=lambda entry: entry.path not in flagged):
             target = safe_target(root, entry.path)
             if self.transport.remote:
                 self._pull_through_cache(entry, target, progress, allow_unsafe=allow_unsafe)

@@ -78,8 +78,8 @@ def refuse_quarantined(found: VersionScan) -> None:
     raise QuarantinedError(
         f"{ref} is quarantined{void if found.release_void else ''}: the scan found it "
         f"{found.verdict} ({', '.join(bad[:5])}); see `modelreg scan {ref}`; a maintainer "
-        f"can release it after a review (`modelreg scan release {ref} --reason ...`), or pass "
-        "--allow-unsafe to pull it anyway",
+        f"can release it after a review (`modelreg scan release {ref} --reason ...`), or pull it "
+        "anyway with --allow-unsafe",
         model=found.model_name,
         version=found.version,
         verdict=str(found.verdict),

@@ -223,6 +223,7 @@ def gc_report_from_json(data: Mapping[str, Any]) -> GcReport:
         parts=_freed(data["parts"]),
         sessions=int(data["sessions"]),
         kept_young=int(data["kept_young"]),
+        overrides=int(data.get("overrides", 0)),  # absent from servers before it was counted
     )
 
 

@@ -55,7 +55,8 @@ class Freed:
 @dataclass(frozen=True, slots=True)
 class GcReport:
     """One garbage collection, per category: unreferenced ``blobs``, temporary ``uploads``
-    objects, chunk ``parts`` and stale upload ``sessions`` (rows; no bytes)."""
+    objects, chunk ``parts``, stale upload ``sessions`` and old quarantine ``overrides`` keys
+    (those two are rows; no bytes)."""
 
     dry_run: bool
     grace: timedelta
@@ -69,6 +70,8 @@ class GcReport:
     sessions: int = 0
     kept_young: int = 0
     """Unreferenced blobs left alone because they are younger than the grace period."""
+    overrides: int = 0
+    """Once-a-day keys of quarantine overrides past their retention (``service/gc.py``)."""
 
     @property
     def total(self) -> Freed:

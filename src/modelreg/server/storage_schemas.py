@@ -42,6 +42,7 @@ class GcReportOut(Schema):
     parts: FreedOut
     sessions: int
     kept_young: int
+    overrides: int
     total: FreedOut
 
     @classmethod
@@ -57,6 +58,7 @@ class GcReportOut(Schema):
             parts=FreedOut.from_entity(report.parts),
             sessions=report.sessions,
             kept_young=report.kept_young,
+            overrides=report.overrides,
             total=FreedOut.from_entity(report.total),
         )
 

@@ -12,11 +12,8 @@ On storage with direct transfers (S3) a missing chunk is not sent to the server:
 it to a pre-signed URL of a staging key inside the session (``chunk_upload_url``), and assembly
 adopts staged chunks in its one verifying pass (``ChunkStore.adopt_staged``).
 
-Proof of possession (``docs/permissions.md``): with ``readable_by`` (None in open mode and for
-registry admins) a stored chunk counts as present only when this session sent it or it belongs
-to the recipe of the file at the same path in the model's latest version; a stored blob only as
-for whole blobs (``Uploads.possessed``). Otherwise its chunks are asked for and verified, and
-nothing new is kept for a blob that was stored already.
+Proof of possession (``docs/permissions.md``), with ``readable_by``: which stored chunks the
+caller has shown it holds is decided in ``service/chunk_possession.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from modelreg.blobs.base import BlobStore
-from modelreg.blobs.chunks import ChunkStore
+from modelreg.blobs.chunk_store import ChunkStore
 from modelreg.blobs.recipes import Recipe
 from modelreg.domain.chunking import (
     DEFAULT_CHUNK_LIMITS,
@@ -39,10 +36,10 @@ from modelreg.domain.errors import (
     DigestMismatchError,
     InvalidArgumentError,
     MissingBlobsError,
-    NotFoundError,
 )
 from modelreg.domain.permissions import Visibility
 from modelreg.hashing import DigestHasher
+from modelreg.service.chunk_possession import unproven_chunks
 from modelreg.store.base import MetadataStore
 
 
@@ -83,7 +80,7 @@ class ChunkedUploads:
         validate_chunk_list(chunks, digest, size, self.limits)
         if self._stored(digest, size) and self._possessed(upload_id, digest, readable_by):
             return []
-        missing = self._absent(upload_id, digest, chunks, readable_by)
+        missing = unproven_chunks(self.store, self.chunks, upload_id, digest, chunks, readable_by)
         if self.staged_url_ttl is None:
             return missing
         # Staged by this session's client already (an assemble that failed on another chunk).
@@ -162,53 +159,6 @@ class ChunkedUploads:
         with self.store.transaction(write=True) as tx:
             tx.record_receipts(upload_id, [str(digest)])
 
-    def _absent(
-        self,
-        upload_id: str,
-        digest: Digest,
-        chunks: Sequence[ChunkRef],
-        readable_by: Visibility | None,
-    ) -> list[ChunkRef]:
-        """The chunks not stored, and with ``readable_by`` the stored ones the caller has not
-        shown it holds, each once, in file order."""
-        missing = self.chunks.missing_chunks(chunks)
-        if readable_by is None:
-            return missing
-        absent = {chunk.digest for chunk in missing}
-        first: dict[Digest, ChunkRef] = {}
-        for chunk in chunks:
-            first.setdefault(chunk.digest, chunk)
-        unique = list(first.values())
-        pooled = [str(chunk.digest) for chunk in unique if chunk.digest not in absent]
-        known = self._known_chunks(upload_id, digest, pooled, readable_by) if pooled else set()
-        return [c for c in unique if c.digest in absent or str(c.digest) not in known]
-
-    def _known_chunks(
-        self, upload_id: str, digest: Digest, pooled: list[str], readable_by: Visibility
-    ) -> set[str]:
-        """Of the stored chunks ``pooled``: those this session sent, and those of the recipe of
-        the file at the same path in the model's latest version, if the caller may read it (the
-        common case: a new checkpoint sharing most chunks with the previous one). One recipe
-        read, not a scan of every recipe the caller could read."""
-        with self.store.transaction() as tx:
-            known = tx.received_digests(upload_id, pooled)
-            session = tx.get_upload(upload_id)
-            paths = {entry.path for entry in session.draft.files if entry.digest == digest}
-            try:
-                latest = tx.get_latest_version(session.model_name)
-            except NotFoundError:
-                return known
-            previous = {e.digest for e in latest.files if e.path in paths}
-            readable = tx.readable_digests([str(d) for d in previous], readable_by)
-        for base in previous:
-            if str(base) not in readable:
-                continue
-            try:
-                known |= {str(chunk.digest) for chunk in self.chunks.read_recipe(base).chunks}
-            except BlobNotFoundError:  # stored whole, not as chunks
-                continue
-        return known
-
     def _require_present(
         self,
         upload_id: str,
@@ -218,7 +168,7 @@ class ChunkedUploads:
     ) -> set[Digest]:
         """The chunks that are neither stored (and possessed) nor staged raise
         ``MissingBlobsError``; answers the digests to adopt from the session's staging area."""
-        missing = self._absent(upload_id, digest, chunks, readable_by)
+        missing = unproven_chunks(self.store, self.chunks, upload_id, digest, chunks, readable_by)
         staged = {c.digest for c in missing if self.chunks.is_staged(upload_id, c.digest)}
         absent = [chunk for chunk in missing if chunk.digest not in staged]
         if absent:

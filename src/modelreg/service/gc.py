@@ -15,6 +15,10 @@ The algorithm, mark and sweep like the OCI registry's, but online:
    and commits.
 5. Temporary upload objects older than the grace (and at least ``UPLOAD_OBJECT_MIN_AGE``)
    are deleted, then ``BlobStore.sweep_parts`` removes chunk parts no blob uses any more.
+6. **Override keys.** The once-a-day keys of quarantine overrides (``quarantine_overrides``)
+   of days before ``override_retention`` ago are deleted. A key only keeps that day's repeated
+   downloads from writing more ``scan.overridden`` events; the event, written in the same
+   transaction as the key, is the audit record and stays (docs/scanning.md).
 
 Why a push is never broken, whatever the grace (0 included):
 
@@ -47,7 +51,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 
 from modelreg.blobs.base import BlobStore, ObjectInfo
@@ -61,6 +65,9 @@ from modelreg.store.base import MetadataStore, MetadataTransaction
 
 DEFAULT_GRACE = timedelta(hours=1)
 UPLOAD_OBJECT_MIN_AGE = timedelta(minutes=1)
+# A key is consulted only on its own UTC day; the margin covers servers (and the host running
+# ``gc``) whose clocks disagree. Pruning too early costs one more audit event, never one less.
+OVERRIDE_RETENTION = timedelta(days=2)
 BATCH = 500
 GC_ACTOR = "gc"
 
@@ -81,12 +88,14 @@ class GarbageCollector:
         *,
         clock: Clock = utcnow,
         upload_ttl: timedelta = UPLOAD_TTL,
+        override_retention: timedelta = OVERRIDE_RETENTION,
         batch: int = BATCH,
     ) -> None:
         self.store = store
         self.blobs = blobs
         self.clock = clock
         self.upload_ttl = upload_ttl
+        self.override_retention = override_retention
         self.batch = batch
 
     def collect(
@@ -107,6 +116,7 @@ class GarbageCollector:
         blobs = self._delete_blobs(candidates, stale_before, dry_run=dry_run)
         uploads = self._delete_upload_objects(min(cutoff, started - UPLOAD_OBJECT_MIN_AGE), dry_run)
         swept = self.blobs.sweep_parts(older_than=cutoff, dry_run=dry_run)
+        overrides = self._prune_overrides((started - self.override_retention).date(), dry_run)
         report = GcReport(
             dry_run=dry_run,
             grace=grace,
@@ -118,6 +128,7 @@ class GarbageCollector:
             parts=Freed(swept.objects, swept.bytes),
             sessions=sessions,
             kept_young=kept_young,
+            overrides=overrides,
         )
         self._record(report, actor)
         return report
@@ -181,6 +192,12 @@ class GarbageCollector:
             freed += Freed(1, info.size)
         return freed
 
+    def _prune_overrides(self, before: date, dry_run: bool) -> int:
+        with self.store.transaction(write=not dry_run) as tx:
+            if dry_run:
+                return tx.count_overrides_before(before)
+            return tx.delete_overrides_before(before)
+
     def _record(self, report: GcReport, actor: str) -> None:
         summary = {
             "dry_run": report.dry_run,
@@ -190,6 +207,7 @@ class GarbageCollector:
             "parts": {"objects": report.parts.objects, "bytes": report.parts.bytes},
             "sessions": report.sessions,
             "kept_young": report.kept_young,
+            "overrides": report.overrides,
             "referenced": report.referenced,
         }
         log.info("garbage collection by %s: %s", actor, summary)

@@ -7,13 +7,16 @@ Blobs are served by digest, so a blob is let through when some release the calle
 covers its current scan: the same bytes with the same findings are already readable by that
 caller through the released version, and refusing them under another name protects nothing.
 
-Every download that needs the override is audited, once per (caller, digest, UTC day): the
-first is an event in the history of each readable model holding the blob, the rest add nothing.
+The override is for maintainers (``Action.OVERRIDE_QUARANTINE``; the front end checks it with
+the models holding the blob, ``may_override``). Every download that needs it is audited, once
+per (caller, digest, UTC day): the first is an event in the history of each readable model
+holding the blob, the rest add nothing. The per-day key (``note_override``) only deduplicates
+those events; garbage collection deletes old keys (``service/gc.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -37,6 +40,10 @@ MAX_REASON = 2000
 
 def anyone(model_name: str) -> bool:
     return True
+
+
+def unchecked(models: Sequence[str]) -> None:
+    """No override check (open mode, the embedded SDK)."""
 
 
 class _ScanCore(Protocol):
@@ -126,11 +133,15 @@ class QuarantineMethods:
         allow_unsafe: bool = False,
         actor: str = "anonymous",
         may_read: Callable[[str], bool] = anyone,
+        may_override: Callable[[Sequence[str]], None] = unchecked,
         via: str = "api",
     ) -> None:
         """Refuse serving a quarantined blob (``QuarantinedError``) unless a release the caller
         may read covers it, or the caller overrides (audited once per caller, blob and day). A
-        blob never scanned, or scanned by older engines, is scanned first."""
+        blob never scanned, or scanned by older engines, is scanned first.
+
+        ``may_override`` gets the models holding the blob and raises (``PermissionDeniedError``)
+        unless the caller may override on one of them; a refused override audits nothing."""
         if not self.enforce:
             return
         with self.store.transaction() as tx:
@@ -142,17 +153,19 @@ class QuarantineMethods:
         with self.store.transaction() as tx:
             releases = tx.releases_holding(digest)
             holders = tx.versions_holding(digest) if allow_unsafe else []
+            owners = tx.models_holding(str(digest)) if allow_unsafe else []
         # Permission checks run their own transactions: never inside the write one below.
         if any(r.covers(digest, scan) and may_read(r.model_name) for r in releases):
             return
         if not allow_unsafe:
             raise QuarantinedError(
                 f"blob {digest} is quarantined: the scan found it {scan.verdict} "
-                "(a maintainer can release the version after a review, or pass the explicit "
-                "unsafe override to download it anyway)",
+                "(a maintainer can release the version after a review, or download it anyway "
+                "with the explicit unsafe override)",
                 digest=str(digest),
                 verdict=str(scan.verdict),
             )
+        may_override(owners)
         readable = {model for model, _ in holders if may_read(model)}
         now = self.clock()
         shown = [(model, version) for model, version in holders if model in readable]

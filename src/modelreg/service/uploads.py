@@ -4,21 +4,18 @@ Blobs are written first and checked against their digest; the version row is ins
 one transaction at commit, so a crash at any point leaves at most orphan blobs or a stale
 session (both collected by ``gc``), never a visible version pointing at missing data.
 
-Proof of possession (``docs/permissions.md``): with ``readable_by`` (the caller's visibility;
-None in open mode and for registry admins) a stored blob counts as present for a session only
-when the caller may read something that holds it, or the session itself sent its bytes.
-Otherwise it is reported missing and must be sent in full (then verified, and nothing new is
-stored), so knowing a digest never yields content the caller could not read.
+Which declared blobs a session still has to send (proof of possession, with ``readable_by``),
+and receiving one of them, are in ``service/session_blobs.py``.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
-from modelreg.blobs.base import BlobStore, BlobWriter
+from modelreg.blobs.base import BlobStore
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import (
     Event,
@@ -41,42 +38,10 @@ from modelreg.domain.rules import DEFAULT_LIMITS, Limits, validate_draft, valida
 from modelreg.service.access import grant_creator
 from modelreg.service.clock import Clock, utcnow
 from modelreg.service.policies import enforce_new_version
+from modelreg.service.session_blobs import BlobUpload, missing_digests, unique_files
 from modelreg.store.base import MetadataStore, MetadataTransaction
 
 UPLOAD_TTL = timedelta(hours=24)
-
-
-class BlobUpload:
-    """One blob of an upload session being received; hashes as it writes."""
-
-    def __init__(
-        self,
-        writer: BlobWriter,
-        digest: Digest,
-        size: int,
-        on_stored: Callable[[Digest], None] | None = None,
-    ) -> None:
-        self._writer = writer
-        self.digest = digest
-        self.expected_size = size
-        self._on_stored = on_stored
-
-    def write(self, data: bytes | memoryview) -> None:
-        if self._writer.size + len(data) > self.expected_size:
-            self._writer.abort()
-            raise InvalidArgumentError(
-                f"blob {self.digest} is larger than the {self.expected_size} bytes declared",
-                digest=str(self.digest),
-            )
-        self._writer.write(data)
-
-    def finish(self) -> None:
-        self._writer.commit(self.digest, self.expected_size)
-        if self._on_stored is not None:
-            self._on_stored(self.digest)
-
-    def abort(self) -> None:
-        self._writer.abort()
 
 
 class Uploads:
@@ -235,7 +200,7 @@ class Uploads:
         """Inside the commit's write transaction, once GC is held off: a blob collected since
         ``_missing`` looked (the session was stale for GC) fails the commit; the rollback keeps
         the session, so the client sends the blob again and retries."""
-        gone = [entry for entry in _unique(files) if not self.blobs.exists(entry.digest)]
+        gone = [entry for entry in unique_files(files) if not self.blobs.exists(entry.digest)]
         if gone:
             raise MissingBlobsError(
                 f"upload {upload_id} is incomplete: {len(gone)} file(s) were removed by garbage "
@@ -280,7 +245,9 @@ class Uploads:
             )
             # As in ``commit_upload``: once the INSERT holds GC off, the blobs checked above
             # must still be there (an old unreferenced blob may have been collected meanwhile).
-            gone = [entry for entry in _unique(clean.files) if not self.blobs.exists(entry.digest)]
+            gone = [
+                entry for entry in unique_files(clean.files) if not self.blobs.exists(entry.digest)
+            ]
             if gone:
                 raise MissingBlobsError(
                     f"{len(gone)} file(s) were removed by garbage collection while the version "
@@ -321,40 +288,4 @@ class Uploads:
         upload_id: str | None = None,
         readable_by: Visibility | None = None,
     ) -> tuple[Digest, ...]:
-        """The declared digests still to be sent, in file order: not stored (or stored with
-        another size), or, with ``readable_by``, stored but not possessed by the caller."""
-        missing: dict[Digest, None] = {}
-        stored: dict[Digest, None] = {}
-        for entry in files:
-            if entry.digest in missing or entry.digest in stored:
-                continue
-            if not self.blobs.exists(entry.digest) or self.blobs.size(entry.digest) != entry.size:
-                missing[entry.digest] = None
-            else:
-                stored[entry.digest] = None
-        if readable_by is None or not stored:
-            return tuple(missing)
-        possessed = self.possessed(upload_id, [str(digest) for digest in stored], readable_by)
-        unproven = {digest for digest in stored if str(digest) not in possessed}
-        return tuple(
-            e.digest for e in _unique(files) if e.digest in missing or e.digest in unproven
-        )
-
-    def possessed(
-        self, upload_id: str | None, digests: Collection[str], readable_by: Visibility
-    ) -> set[str]:
-        """Those of ``digests`` the caller may read anyway, or that session ``upload_id`` sent."""
-        with self.store.transaction() as tx:
-            found = tx.readable_digests(digests, readable_by)
-            rest = [digest for digest in digests if digest not in found]
-            if upload_id is not None and rest:
-                found |= tx.received_digests(upload_id, rest)
-        return found
-
-
-def _unique(files: Iterable[FileEntry]) -> list[FileEntry]:
-    """``files`` with the first entry of each digest only."""
-    seen: dict[Digest, FileEntry] = {}
-    for entry in files:
-        seen.setdefault(entry.digest, entry)
-    return list(seen.values())
+        return missing_digests(self.store, self.blobs, files, upload_id, readable_by)

@@ -35,3 +35,9 @@ class ScanRepository(Protocol):
     def note_override(self, actor: str, digest: Digest, day: date) -> bool:
         """Record that ``actor`` downloaded ``digest`` with the override on ``day``; False when
         that was already recorded (so the caller audits only the first time)."""
+
+    def count_overrides_before(self, day: date) -> int:
+        """How many of the keys ``note_override`` recorded are of days before ``day``."""
+
+    def delete_overrides_before(self, day: date) -> int:
+        """Remove the ``note_override`` keys of days before ``day``; how many there were."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -10,7 +11,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from modelreg import routes
+from modelreg.domain.access import Principal
 from modelreg.domain.digests import Digest
+from modelreg.domain.errors import ModelNotFoundError, PermissionDeniedError
 from modelreg.domain.permissions import Action
 from modelreg.domain.scans import (
     EngineResult,
@@ -21,6 +24,7 @@ from modelreg.domain.scans import (
 )
 from modelreg.server.access import get_access, requires
 from modelreg.server.deps import ActorDep, get_principal, get_services
+from modelreg.service.access import AccessControl
 from modelreg.service.scans import Scans
 
 router = APIRouter(tags=["scans"])
@@ -42,7 +46,7 @@ def allows_unsafe(request: Request) -> bool:
 
 def guard(request: Request, digest: Digest, *, via: str = "api") -> None:
     """``QUARANTINED`` (403) for a quarantined blob, unless a release the caller may read
-    covers it or the caller overrides (an override is audited: ``Scans.guard_blob``)."""
+    covers it or the caller overrides (a maintainer's action, audited: ``Scans.guard_blob``)."""
     principal = get_principal(request)
     access = get_access(request)
     get_scans(request).guard_blob(
@@ -50,8 +54,39 @@ def guard(request: Request, digest: Digest, *, via: str = "api") -> None:
         allow_unsafe=allows_unsafe(request),
         actor=principal.name,
         may_read=lambda model: access.can_read(principal, model),
+        may_override=_override_check(access, principal),
         via=via,
     )
+
+
+def _override_check(access: AccessControl, principal: Principal) -> Callable[[Sequence[str]], None]:
+    """``OVERRIDE_QUARANTINE`` on at least one of the models holding the blob; otherwise the
+    refusal of the first readable one (``PERMISSION_DENIED``, naming the role). A blob no
+    readable model holds (an MLflow run artifact) has no maintainer to trust: registry admins
+    only, and unreadable models are never named."""
+
+    def check(models: Sequence[str]) -> None:
+        if principal.open_mode:
+            return
+        refusal: PermissionDeniedError | None = None
+        for model in models:
+            try:
+                access.require(principal, Action.OVERRIDE_QUARANTINE, model)
+                return
+            except PermissionDeniedError as error:
+                refusal = refusal or error
+            except ModelNotFoundError:  # not readable (or deleted meanwhile)
+                continue
+        if refusal is not None:
+            raise refusal
+        if not principal.admin:
+            raise PermissionDeniedError(
+                "overriding the quarantine of a blob that no model you may read holds needs a "
+                "registry admin"
+            )
+        access.require(principal, Action.OVERRIDE_QUARANTINE)  # the token's scope
+
+    return check
 
 
 async def guard_download(request: Request, digest: Digest) -> None:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -124,6 +124,21 @@ class ScanRepositorySql:
         except IntegrityError:
             return False
         return True
+
+    def count_overrides_before(self, day: date) -> int:
+        statement = (
+            select(func.count())
+            .select_from(QuarantineOverrideRow)
+            .where(QuarantineOverrideRow.day < day)
+        )
+        return self.session.scalar(statement) or 0
+
+    def delete_overrides_before(self, day: date) -> int:
+        # ``ix_quarantine_overrides_day`` makes this a range of the index, not a table scan.
+        result = self.session.execute(
+            delete(QuarantineOverrideRow).where(QuarantineOverrideRow.day < day)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def _version_id(self, model_name: str, version: int) -> int:
         found = self.session.scalar(
