@@ -1,23 +1,70 @@
 """A real ``modelreg server`` process for the tests that drive the unmodified ``mlflow`` client,
-and the client settings they share."""
+the client settings they share, and which client release they run with.
+
+The same tests run with the installed MLflow 3 client and, through ``test_mlflow2_client.py``,
+with a late MLflow 2 client in a virtualenv of its own. ``MODELREG_TEST_MLFLOW_VERSION`` names
+the client such a run expects, so a run that imported another ``mlflow`` fails at collection
+instead of testing the wrong client.
+"""
 
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+from packaging.version import Version
 
 from tests.e2e.conftest import ENTRY, clean_env, free_port
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
+    import mlflow
     from mlflow.utils.request_utils import _cached_get_request_session
+
+EXPECTED_VERSION_ENV = "MODELREG_TEST_MLFLOW_VERSION"
+CLIENT_VERSION = Version(mlflow.__version__)
+_expected = os.environ.get(EXPECTED_VERSION_ENV)
+if _expected and Version(_expected) != CLIENT_VERSION:
+    raise RuntimeError(
+        f"{EXPECTED_VERSION_ENV}={_expected} but mlflow {mlflow.__version__} was imported "
+        f"from {mlflow.__file__}"
+    )
+# The prefix of every skip reason for a client too old for a feature; the MLflow 2 run checks
+# that nothing else was skipped.
+TOO_OLD = "needs the MLflow client >="
+
+
+def too_old(minimum: str, feature: str) -> str | None:
+    """Why ``feature`` cannot be tested when the client under test predates it, else None."""
+    if Version(minimum) <= CLIENT_VERSION:
+        return None
+    return f"{TOO_OLD} {minimum} for {feature}; this run uses mlflow {mlflow.__version__}"
+
+
+def requires_mlflow(minimum: str, feature: str) -> pytest.MarkDecorator:
+    """Skip, naming ``feature``, when the client under test predates it."""
+    reason = too_old(minimum, feature)
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
+# MLflow 3.0 brought logged models (``models:/m-<id>``, ``log_model(name=...)``,
+# ``get_logged_model``).
+requires_logged_models = requires_mlflow("3.0", "logged models (models:/m-<id>)")
+
+
+def log_model_target(path: str) -> dict[str, str]:
+    """Where ``log_model`` puts a model: ``name=`` since MLflow 3.0 (``artifact_path=`` is
+    deprecated there), ``artifact_path=`` before."""
+    return {"name": path} if CLIENT_VERSION.major >= 3 else {"artifact_path": path}
+
 
 STARTUP_TIMEOUT = 60.0
 MLFLOW_ENV = {
@@ -30,12 +77,14 @@ MLFLOW_ENV = {
 
 
 @contextmanager
-def modelreg_server(home: Path, **env: str) -> Iterator[str]:
-    """``modelreg server`` on a free port of 127.0.0.1 with ``env`` added; yields its URL."""
+def modelreg_server(home: Path, extra_args: Sequence[str] = (), **env: str) -> Iterator[str]:
+    """``modelreg server --home HOME/d EXTRA_ARGS`` on a free port of 127.0.0.1 with ``env``
+    added, logging to ``HOME/server.log``; yields its URL."""
     port = free_port()
     log = (home / "server.log").open("wb")
+    address = ["--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(
-        [*ENTRY, "server", "--host", "127.0.0.1", "--port", str(port), "--home", str(home / "d")],
+        [*ENTRY, "server", *address, "--home", str(home / "d"), *extra_args],
         stdout=log,
         stderr=subprocess.STDOUT,
         env=clean_env(**env),

@@ -3,7 +3,6 @@ own credential variables carry a modelreg token (bearer or HTTP Basic password).
 
 from __future__ import annotations
 
-import gc
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -15,13 +14,13 @@ pytest.importorskip("mlflow")
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
+    import mlflow
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
-    from mlflow.utils.request_utils import _cached_get_request_session
 
 from modelreg.client.client import Client
-from tests.e2e.conftest import RunningServer, ServerFactory, run_cli
-from tests.e2e.test_mlflow_client import MLFLOW_ENV
+from tests.e2e.conftest import run_cli
+from tests.e2e.mlflow_target import MLFLOW_ENV, modelreg_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
 
@@ -32,23 +31,32 @@ CREDENTIAL_ENV = (
 )
 
 
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
+    """One server requiring tokens for the module (the tests use models of their own): its URL,
+    the token of user ``mlops``, and its log."""
+    home = tmp_path_factory.mktemp("mlflow-auth")
+    data = home / "d"
+    run_cli("user", "create", "mlops", "--home", data).ok()
+    secret = run_cli("token", "create", "--name", "ml", "--user", "mlops", "--home", data).ok()
+    with modelreg_server(home, extra_args=["--auth"]) as url:
+        yield url, secret.stdout.strip(), home / "server.log"
+
+
 @pytest.fixture
 def secured(
-    server: ServerFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[RunningServer, str]]:
-    home = tmp_path / "home"
-    run_cli("user", "create", "mlops", "--home", home).ok()
-    secret = run_cli("token", "create", "--name", "ml", "--user", "mlops", "--home", home).ok()
-    running = server(home, extra_args=["--auth"])
+    auth_server: tuple[str, str, Path], monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, str, Path]:
+    url = auth_server[0]
     for key, value in MLFLOW_ENV.items():
         monkeypatch.setenv(key, value)
     for key in CREDENTIAL_ENV:
         monkeypatch.delenv(key, raising=False)
-    yield running, secret.stdout.strip()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _cached_get_request_session.cache_clear()
-        gc.collect()
+    # MLflow 2 resolves mlflow-artifacts: URIs against the global tracking URI, not the
+    # client's own (MLflow 3 uses the client's): point it here, as a 2.x user has to.
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
+    mlflow.set_tracking_uri(url)
+    return auth_server
 
 
 def register(url: str, tmp_path: Path) -> str:
@@ -66,31 +74,31 @@ def register(url: str, tmp_path: Path) -> str:
 
 
 def test_bearer_token_registers_a_model_as_the_token_owner(
-    secured: tuple[RunningServer, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    secured: tuple[str, str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    running, secret = secured
+    url, secret, log = secured
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", secret)
-    name = register(running.url, tmp_path)
-    with Client(running.url, token=secret) as sdk:
+    name = register(url, tmp_path)
+    with Client(url, token=secret) as sdk:
         assert {e.actor for e in sdk.events(name)} == {"mlops"}
         assert [f.path for f in sdk.get_version(name, 1).files] == ["weights.bin"]
-    assert secret not in running.log_text()
+    assert secret not in log.read_text(errors="replace")
 
 
 def test_basic_auth_with_the_token_as_password(
-    secured: tuple[RunningServer, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    secured: tuple[str, str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    running, secret = secured
+    url, secret, _ = secured
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "mlops")
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", secret)
-    name = register(running.url, tmp_path)
-    client = MlflowClient(tracking_uri=running.url, registry_uri=running.url)
+    name = register(url, tmp_path)
+    client = MlflowClient(tracking_uri=url, registry_uri=url)
     assert client.get_registered_model(name).name == name
 
 
-def test_no_credentials_is_unauthenticated(secured: tuple[RunningServer, str]):
-    running, _ = secured
-    client = MlflowClient(tracking_uri=running.url, registry_uri=running.url)
+def test_no_credentials_is_unauthenticated(secured: tuple[str, str, Path]):
+    url = secured[0]
+    client = MlflowClient(tracking_uri=url, registry_uri=url)
     with pytest.raises(MlflowException) as refused:
         client.create_registered_model("nope")
     assert refused.value.error_code == "UNAUTHENTICATED"

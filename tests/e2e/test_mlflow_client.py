@@ -4,6 +4,8 @@ Everything here talks to the server only through ``mlflow`` (``MlflowClient``, t
 and, for the exact wire details, mlflow's own HTTP helper), except the cross-visibility tests,
 which also use modelreg's public SDK over HTTP. The registry behaviours are the ones MLflow's
 own test suite checks; models get files because modelreg keeps the bytes of every version.
+``test_mlflow2_client.py`` runs this file again with an MLflow 2 client (docs/mlflow.md,
+"Client versions").
 """
 
 from __future__ import annotations
@@ -37,7 +39,12 @@ with warnings.catch_warnings():
 
 import modelreg
 from tests.e2e.conftest import ENTRY, clean_env
-from tests.e2e.mlflow_target import MLFLOW_ENV, modelreg_server
+from tests.e2e.mlflow_target import (
+    MLFLOW_ENV,
+    log_model_target,
+    modelreg_server,
+    requires_logged_models,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
 
@@ -505,6 +512,35 @@ def test_wire_details(url: str, client: MlflowClient, name: str, source: str):
     assert [m.name for m in client.search_registered_models(f"name = '{name}'")] == [name]
 
 
+# -- tracking searches --------------------------------------------------------------------------
+
+
+def test_search_runs_as_a_dataframe_and_in_pages(url: str, name: str):
+    """``mlflow.search_runs()`` asks for 10,000 runs a page, more than a modelreg page."""
+    experiment_id = mlflow.create_experiment(f"exp-{name}")
+    started = []
+    for c in ("0.1", "1.0", "10"):
+        with mlflow.start_run(experiment_id=experiment_id) as run:
+            mlflow.log_param("C", c)
+        started.append(run.info.run_id)
+
+    frame = mlflow.search_runs(experiment_ids=[experiment_id])
+    assert sorted(frame["run_id"]) == sorted(started)
+    assert sorted(frame["params.C"]) == ["0.1", "1.0", "10"]
+    client = MlflowClient()
+    first = client.search_runs([experiment_id], max_results=2)
+    rest = client.search_runs([experiment_id], max_results=2, page_token=first.token)
+    assert len(first) == 2
+    assert first.token
+    assert sorted(r.info.run_id for r in [*first, *rest]) == sorted(started)
+    assert not rest.token
+    found = mlflow.search_experiments(filter_string=f"name = 'exp-{name}'")
+    assert [e.experiment_id for e in found] == [experiment_id]
+    with pytest.raises(MlflowException) as excinfo:
+        client.search_runs([experiment_id], max_results=50_001)
+    assert error_code(excinfo) == "INVALID_PARAMETER_VALUE"
+
+
 # -- logging, registering, downloading, loading -------------------------------------------------
 
 
@@ -521,11 +557,10 @@ def test_sklearn_log_register_download_and_load(url: str, name: str, tmp_path: P
     with mlflow.start_run() as run:
         mlflow.log_param("C", 1.0)
         mlflow.log_metric("accuracy", 1.0)
-        info = mlflow.sklearn.log_model(model, name="model", pip_requirements=REQUIREMENTS)
+        mlflow.sklearn.log_model(model, **log_model_target("model"), pip_requirements=REQUIREMENTS)
 
     by_run = mlflow.register_model(f"runs:/{run.info.run_id}/model", name)
-    by_id = mlflow.register_model(f"models:/{info.model_id}", name)
-    assert (by_run.version, by_id.version) == ("1", "2")
+    assert by_run.version == "1"
     assert by_run.run_id == run.info.run_id
     client = MlflowClient()
     client.set_registered_model_alias(name, "champion", "1")
@@ -538,8 +573,25 @@ def test_sklearn_log_register_download_and_load(url: str, name: str, tmp_path: P
     assert list(loaded.predict(features)) == [0, 0, 1, 1]
     latest = mlflow.sklearn.load_model(f"models:/{name}/latest")
     assert list(latest.predict(features)) == [0, 0, 1, 1]
+    # The MLflow 2 way of naming a deployed version, still common.
+    client.transition_model_version_stage(name, "1", "Production")
+    staged = mlflow.sklearn.load_model(f"models:/{name}/Production")
+    assert list(staged.predict(features)) == [0, 0, 1, 1]
     assert client.get_run(run.info.run_id).data.params == {"C": "1.0"}
-    assert client.get_logged_model(info.model_id).status.name == "READY"
+
+
+@requires_logged_models
+def test_a_logged_model_registers_by_its_id(url: str, name: str):
+    model, features = _sklearn_model()
+    with mlflow.start_run() as run:
+        info = mlflow.sklearn.log_model(model, name="model", pip_requirements=REQUIREMENTS)
+    assert info.model_uri == f"models:/{info.model_id}"
+    by_run = mlflow.register_model(f"runs:/{run.info.run_id}/model", name)
+    by_id = mlflow.register_model(f"models:/{info.model_id}", name)
+    assert (by_run.version, by_id.version) == ("1", "2")
+    assert MlflowClient().get_logged_model(info.model_id).status.name == "READY"
+    loaded = mlflow.sklearn.load_model(f"models:/{name}/2")
+    assert list(loaded.predict(features)) == [0, 0, 1, 1]
 
 
 class AddOne(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
@@ -559,7 +611,7 @@ def release(url: str, ref: str) -> None:
 def test_pyfunc_log_register_and_load(url: str, name: str):
     with mlflow.start_run():
         info = mlflow.pyfunc.log_model(
-            name="adder", python_model=AddOne(), pip_requirements=REQUIREMENTS
+            **log_model_target("adder"), python_model=AddOne(), pip_requirements=REQUIREMENTS
         )
     version = mlflow.register_model(info.model_uri, name)
     assert version.version == "1"
@@ -579,8 +631,13 @@ def test_pyfunc_log_register_and_load(url: str, name: str):
 def test_native_api_sees_models_registered_through_mlflow(url: str, name: str, tmp_path: Path):
     model, _ = _sklearn_model()
     with mlflow.start_run():
-        info = mlflow.sklearn.log_model(model, name="model", pip_requirements=REQUIREMENTS)
-    mlflow.register_model(f"models:/{info.model_id}", name)
+        # Registering while logging, the usual way in MLflow 2 tutorials.
+        info = mlflow.sklearn.log_model(
+            model,
+            **log_model_target("model"),
+            pip_requirements=REQUIREMENTS,
+            registered_model_name=name,
+        )
     client = MlflowClient()
     client.set_registered_model_alias(name, "prod", "1")
     client.update_registered_model(name, "from mlflow")
@@ -589,13 +646,15 @@ def test_native_api_sees_models_registered_through_mlflow(url: str, name: str, t
     found = native.get_model(name)
     assert found.description == "from mlflow"
     assert found.aliases == {"prod": 1}
+    # The serialized estimator: model.skops with MLflow 3, model.pkl with MLflow 2.
+    estimator = info.flavors["sklearn"]["pickled_model"]
     version = native.resolve(f"{name}@prod")
-    assert {f.path for f in version.files} >= {"MLmodel", "model.skops"}
+    assert {f.path for f in version.files} >= {"MLmodel", estimator}
     pulled = native.pull(f"{name}@prod", tmp_path / "pulled")
     via_mlflow = Path(
         mlflow.artifacts.download_artifacts(f"models:/{name}/1", dst_path=str(tmp_path / "m"))
     )
-    assert (pulled / "model.skops").read_bytes() == (via_mlflow / "model.skops").read_bytes()
+    assert (pulled / estimator).read_bytes() == (via_mlflow / estimator).read_bytes()
 
 
 def test_mlflow_sees_models_pushed_with_modelreg(url: str, name: str, tmp_path: Path):
@@ -638,7 +697,7 @@ def test_a_pyfunc_model_loads_once_a_maintainer_releases_it(url: str, name: str)
     model.tag = name
     with mlflow.start_run():
         info = mlflow.pyfunc.log_model(
-            name="adder", python_model=model, pip_requirements=REQUIREMENTS
+            **log_model_target("adder"), python_model=model, pip_requirements=REQUIREMENTS
         )
     mlflow.register_model(info.model_uri, name)
     MlflowClient().set_registered_model_alias(name, "champion", "1")

@@ -22,13 +22,17 @@ import pytest
 
 pytest.importorskip("mlflow")
 
+from tests.e2e.mlflow_target import MLFLOW_ENV, modelreg_server, too_old
+
+_unsupported = too_old("3.3", "the webhooks API (MlflowClient.create_webhook)")
+if _unsupported:
+    pytest.skip(_unsupported, allow_module_level=True)
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from mlflow import MlflowClient
     from mlflow.entities.webhook import WebhookStatus
     from mlflow.exceptions import MlflowException
-
-from tests.e2e.mlflow_target import MLFLOW_ENV, modelreg_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
 

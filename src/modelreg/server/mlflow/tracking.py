@@ -23,6 +23,7 @@ from modelreg.server.mlflow.deps import API, MlflowDep
 from modelreg.server.mlflow.errors import MlflowRoute, invalid
 from modelreg.server.mlflow.filters import parse_filter
 from modelreg.server.mlflow.messages import Message, MessageDep
+from modelreg.server.mlflow.paging import collect
 
 # Experiments and runs: read or write scope (server/mlflow/access.py).
 router = APIRouter(
@@ -33,6 +34,9 @@ EXPERIMENTS = f"{API}/experiments"
 RUNS = f"{API}/runs"
 LOGGED_MODELS = f"{API}/logged-models"
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
+# MLflow's default and maximum max_results of experiment and run searches; the fluent
+# mlflow.search_runs() asks for pages of 10,000.
+SEARCH_LIMITS = (1000, 50_000)
 
 
 def _run_id(msg: Message) -> str:
@@ -88,15 +92,17 @@ def search_experiments(msg: MessageDep, ms: MlflowDep) -> Response:
         if clause.kind != "attribute" or clause.key != "name" or clause.op != "=":
             raise invalid("modelreg searches experiments by name = '...' only")
         name = str(clause.value)
-    page = ms.tracking.search_experiments(
-        view=msg.text("view_type"),
-        name=name,
-        cursor=msg.text("page_token") or None,
-        limit=_page(msg, 1000),
+    view = msg.text("view_type")
+    found, token = collect(
+        lambda cursor, size: ms.tracking.search_experiments(
+            view=view, name=name, cursor=cursor, limit=size
+        ),
+        msg,
+        SEARCH_LIMITS,
     )
-    body: dict[str, Any] = {"experiments": [wire.experiment(e) for e in page.items]}
-    if page.next_cursor:
-        body["next_page_token"] = page.next_cursor
+    body: dict[str, Any] = {"experiments": [wire.experiment(e) for e in found]}
+    if token:
+        body["next_page_token"] = token
     return wire.ok(body)
 
 
@@ -258,15 +264,17 @@ def log_outputs(msg: MessageDep, ms: MlflowDep) -> Response:
 def search_runs(msg: MessageDep, ms: MlflowDep) -> Response:
     if (msg.text("filter") or "").strip() or msg.strings("order_by"):
         raise invalid("modelreg lists runs by experiment only: no filter or order_by")
-    page = ms.tracking.search_runs(
-        msg.strings("experiment_ids"),
-        view=msg.text("run_view_type"),
-        cursor=msg.text("page_token") or None,
-        limit=_page(msg, 1000),
+    experiment_ids, view = msg.strings("experiment_ids"), msg.text("run_view_type")
+    found, token = collect(
+        lambda cursor, size: ms.tracking.search_runs(
+            experiment_ids, view=view, cursor=cursor, limit=size
+        ),
+        msg,
+        SEARCH_LIMITS,
     )
-    body: dict[str, Any] = {"runs": [wire.run(r) for r in page.items]}
-    if page.next_cursor:
-        body["next_page_token"] = page.next_cursor
+    body: dict[str, Any] = {"runs": [wire.run(r) for r in found]}
+    if token:
+        body["next_page_token"] = token
     return wire.ok(body)
 
 

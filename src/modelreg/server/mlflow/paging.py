@@ -1,0 +1,41 @@
+"""MLflow's ``max_results`` over modelreg's pages.
+
+MLflow clients ask for more rows per request than a service page holds (the fluent
+``mlflow.search_runs`` asks for 10,000 runs at a time, an MLflow server allows 50,000), so one
+answer is gathered from as many service pages as it takes, and the token it returns resumes
+exactly after its last row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from modelreg.domain.entities import Page
+from modelreg.server.mlflow.errors import invalid
+from modelreg.server.mlflow.messages import Message
+from modelreg.service.pagination import MAX_PAGE_SIZE
+
+T = TypeVar("T")
+
+
+def collect(
+    search: Callable[[str | None, int], Page[T]], msg: Message, limits: tuple[int, int]
+) -> tuple[list[T], str | None]:
+    """Up to ``max_results`` items (``limits``: its default and maximum) from ``search(cursor,
+    size)`` called with sizes of at most ``MAX_PAGE_SIZE``, and the token of what follows."""
+    default, maximum = limits
+    wanted = msg.integer("max_results", default) or default
+    if not 1 <= wanted <= maximum:
+        raise invalid(
+            f"Invalid value {wanted} for parameter 'max_results' supplied. It must be between "
+            f"1 and {maximum}"
+        )
+    items: list[T] = []
+    cursor = msg.text("page_token") or None
+    while True:
+        page = search(cursor, min(MAX_PAGE_SIZE, wanted - len(items)))
+        items.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None or len(items) >= wanted:
+            return items, cursor
