@@ -8,7 +8,10 @@ Targets, each started on a free 127.0.0.1 port and stopped before the next one s
 * ``mlflow``: ``mlflow server`` as shipped (SQLite backend, ``--serve-artifacts``, default
   workers);
 * ``mlflow-w1``: the same with ``--workers 1`` (on the same database and artifacts, so it is
-  not populated twice).
+  not populated twice);
+* ``floor``: ``canned_server.py``, answering each metadata call with the bytes modelreg sent for
+  it, prepared in advance: the client's own cost plus one local round trip, the least any server
+  can take (needs ``modelreg`` earlier in ``--targets``; metadata calls only).
 
 Workload, all through ``MlflowClient`` (the unmodified client, HTTP retries off):
 
@@ -205,6 +208,8 @@ def workload(server: Server, scratch: Path, args: argparse.Namespace, populate: 
     results.figures["alias_lookup"] = timed(
         lambda: client.get_model_version_by_alias(search_model, "champion"), args.repeat
     )
+    if server.name == "modelreg":
+        capture_answers(server.url, model, search_model, scratch / "answers.json")
 
     big = scratch / "big.bin"
     if not big.exists():
@@ -229,6 +234,56 @@ def workload(server: Server, scratch: Path, args: argparse.Namespace, populate: 
     return results
 
 
+def capture_answers(url: str, created: str, searched: str, out: Path) -> None:
+    """The bodies modelreg answered to the workload's metadata calls, for ``canned_server``."""
+    api = f"{url}/api/2.0/mlflow"
+    calls = {
+        "/registered-models/alias": {"name": searched, "alias": "champion"},
+        "/model-versions/search": {"filter": f"name = '{searched}'", "max_results": 100},
+        "/registered-models/search": {"max_results": 100},
+        "/model-versions/get": {"name": created, "version": "1"},
+    }
+    answers = {}
+    for path, params in calls.items():
+        response = httpx.get(f"{api}{path}", params=params, timeout=60)
+        response.raise_for_status()
+        answers[f"/api/2.0/mlflow{path}"] = response.text
+    # A new version is answered in the same shape as a read of one.
+    answers["/api/2.0/mlflow/model-versions/create"] = answers["/api/2.0/mlflow/model-versions/get"]
+    out.write_text(json.dumps(answers))
+
+
+def floor_server(root: Path, answers: Path) -> Server:
+    port = free_port()
+    script = Path(__file__).resolve().parent / "canned_server.py"
+    command = [sys.executable, str(script), "--port", str(port), "--answers", str(answers)]
+    return start("floor", command, "/health", root / "floor.log", {})
+
+
+def floor_workload(server: Server, args: argparse.Namespace) -> Results:
+    """The metadata part of ``workload`` against canned answers (same calls, same counts)."""
+    client = MlflowClient(tracking_uri=server.url, registry_uri=server.url)
+    results = Results(server.name)
+    source = "runs:/0123456789abcdef0123456789abcdef/model"
+    began = time.perf_counter()
+    for _ in range(args.creates):
+        client.create_model_version("create-modelreg", source)
+    elapsed = time.perf_counter() - began
+    results.figures["create_version_per_s"] = args.creates / elapsed
+    results.figures["create_version_ms"] = elapsed / args.creates * 1000
+    filter_string = "name = 'search-target'"
+    results.figures["search_versions_100"] = timed(
+        lambda: client.search_model_versions(filter_string, max_results=100), args.repeat
+    )
+    results.figures["search_models"] = timed(
+        lambda: client.search_registered_models(max_results=100), args.repeat
+    )
+    results.figures["alias_lookup"] = timed(
+        lambda: client.get_model_version_by_alias("search-target", "champion"), args.repeat
+    )
+    return results
+
+
 def print_table(all_results: list[Results]) -> None:
     rows = [
         ("create version (per s)", lambda f: f"{f['create_version_per_s']:.1f}"),
@@ -243,7 +298,13 @@ def print_table(all_results: list[Results]) -> None:
     header = f"{'':28}" + "".join(f"{r.target:>14}" for r in all_results)
     print(header)
     for label, render in rows:
-        print(f"{label:28}" + "".join(f"{render(r.figures):>14}" for r in all_results))
+        cells = []
+        for result in all_results:
+            try:
+                cells.append(f"{render(result.figures):>14}")
+            except KeyError:  # the floor has no transfers
+                cells.append(f"{'-':>14}")
+        print(f"{label:28}" + "".join(cells))
 
 
 def main() -> None:
@@ -253,7 +314,7 @@ def main() -> None:
     parser.add_argument("--transfer-mib", type=int, default=None)
     parser.add_argument("--creates", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=50)
-    parser.add_argument("--targets", default="modelreg,mlflow,mlflow-w1")
+    parser.add_argument("--targets", default="modelreg,floor,mlflow,mlflow-w1")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     args.versions = args.versions or (1_000 if args.quick else 10_000)
@@ -268,6 +329,14 @@ def main() -> None:
         scratch.mkdir()
         mlflow_populated = False
         for target in wanted:
+            if target == "floor":
+                server = floor_server(root, scratch / "answers.json")
+                try:
+                    print(f"floor: canned answers at {server.url} ...", file=sys.stderr)
+                    all_results.append(floor_workload(server, args))
+                finally:
+                    server.stop()
+                continue
             if target == "modelreg":
                 server = modelreg_server(root)
                 populate = True

@@ -9,32 +9,11 @@ from importlib.metadata import version as package_version
 from fastapi import FastAPI
 
 from modelreg import routes
-from modelreg.domain.digests import DEFAULT_ALGORITHM
-from modelreg.server import mlflow, ui
-from modelreg.server.api import (
-    accounts,
-    archive,
-    audit,
-    blobs,
-    chunks,
-    deployments,
-    direct,
-    evaluations,
-    models,
-    permissions,
-    policies,
-    promotions,
-    scans,
-    signatures,
-    storage,
-    uploads,
-    versions,
-    webhooks,
-)
+from modelreg.server import api, mlflow, ui
 from modelreg.server.auth import install_authentication
+from modelreg.server.branches import Branches, branch
 from modelreg.server.errors import install_error_handlers
 from modelreg.server.limits import BodyLimitMiddleware
-from modelreg.server.schemas import InfoOut
 from modelreg.server.security_headers import SecurityHeadersMiddleware
 from modelreg.server.webhook_worker import DeliveryWorker
 from modelreg.settings import Settings
@@ -71,34 +50,25 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         lifespan=lifespan,
     )
     app.state.services = active
-    install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_bytes)
-    install_authentication(app, settings, active.accounts)  # docs/security.md
-    app.include_router(accounts.router)
-    app.include_router(permissions.router)  # docs/permissions.md
-    for module in (models, versions, uploads, blobs, policies, promotions, webhooks):
-        app.include_router(module.router)
-    for record in (audit, archive, deployments, evaluations):
-        app.include_router(record.router)
-    ui.install(app, settings)  # the web UI at /, beside /api/v1, /docs and /healthz
-    app.include_router(mlflow.router)  # the MLflow-compatible API, docs/mlflow.md
-    app.include_router(signatures.router)  # docs/signing.md
-    app.include_router(storage.router)  # docs/storage.md
-    app.include_router(chunks.router)  # chunked, deduplicated pushes: docs/dedup.md
-    app.include_router(direct.router)  # uploads straight to S3: docs/storage-s3.md
-    app.include_router(scans.router)  # scan verdicts and quarantine: docs/scanning.md
 
+    # First, and async (no thread hop): load balancers call it every few seconds.
     @app.get(routes.HEALTH, tags=["meta"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get(routes.INFO, tags=["meta"])
-    def info() -> InfoOut:
-        return InfoOut(
-            version=package_version("modelreg"),
-            digest_algorithm=DEFAULT_ALGORITHM,
-            database=active.metadata.engine.dialect.name,
-        )
+    install_error_handlers(app)
+    # Added first, so it is the innermost layer: server/branches.py.
+    native = branch(app, api.routers, install_error_handlers)
+    compatible = branch(app, mlflow.routers, install_error_handlers)
+    shortcuts = [(api.PREFIX, native), *((prefix, compatible) for prefix in mlflow.PREFIXES)]
+    app.add_middleware(Branches, branches=shortcuts)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_bytes)
+    install_authentication(app, settings, active.accounts)  # docs/security.md
+    # Every route is on the main application too: /openapi.json and /docs list them all.
+    for router in api.routers:
+        app.include_router(router)
+    ui.install(app, settings)  # the web UI at /, beside /api/v1, /docs and /healthz
+    app.include_router(mlflow.router)  # the MLflow-compatible API, docs/mlflow.md
 
     # Added last, so it is the outermost layer: even 401s and 413s get the headers.
     app.add_middleware(SecurityHeadersMiddleware)  # docs/hardening.md

@@ -15,10 +15,13 @@ from fastapi import APIRouter
 
 from modelreg.server.mlflow import artifacts, registry, tracking, webhooks
 
-router = APIRouter()
-router.include_router(registry.router)
-router.include_router(tracking.router)
-router.include_router(webhooks.router)
-router.include_router(artifacts.router)  # last: it ends with the catch-all "not found" routes
+# In the order they are matched; artifacts last: it ends with the catch-all "not found" routes.
+routers = (registry.router, tracking.router, webhooks.router, artifacts.router)
+# Where ``server/branches.py`` sends requests straight to these routers.
+PREFIXES = ("/api/2.0/mlflow", "/api/3.0/mlflow")
 
-__all__ = ["router"]
+router = APIRouter()
+for _part in routers:
+    router.include_router(_part)
+
+__all__ = ["PREFIXES", "router", "routers"]
