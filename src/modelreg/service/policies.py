@@ -12,7 +12,7 @@ from typing import Any
 from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 
-from modelreg.domain.entities import Event, ModelVersion, VersionDraft
+from modelreg.domain.entities import Event, ModelVersion, RegisteredModel, VersionDraft
 from modelreg.domain.errors import (
     InvalidArgumentError,
     ModelNotFoundError,
@@ -162,12 +162,18 @@ def enforce_model_name(tx: MetadataTransaction, name: str) -> None:
 
 
 def enforce_new_version(
-    tx: MetadataTransaction, name: str, draft: VersionDraft, *, actor: str
+    tx: MetadataTransaction,
+    name: str,
+    draft: VersionDraft,
+    *,
+    actor: str,
+    model: RegisteredModel | None = None,
 ) -> None:
-    """On push: the required metadata, and the naming convention on a model's first push."""
+    """On push: the required metadata, and the naming convention on a model's first push.
+    ``model`` is the model as the caller already read it in ``tx`` (saves reading it again)."""
     policy = load_policy(tx, name)
     try:
-        model = tx.get_model(name)
+        model = model or tx.get_model(name)
         owner, first_push = model.owner, model.latest_version is None
     except ModelNotFoundError:
         owner, first_push = actor, True  # the push creates the model, owned by the pusher

@@ -89,11 +89,11 @@ def resolve(tx: MetadataTransaction, ref: SourceRef) -> ResolvedSource:
     if ref.kind == "artifacts":
         return ResolvedSource(files_under(tx, ref.path))
     if ref.kind == "run":
-        run = tx.get_run(ref.run_id or "")
-        base = artifact_path_of(run.info.artifact_uri)
+        run = tx.get_run_info(ref.run_id or "")
+        base = artifact_path_of(run.artifact_uri)
         folder = f"{base}/{ref.path}" if ref.path else base
         return ResolvedSource(
-            files_under(tx, folder), run_id=run.info.id, experiment_id=run.info.experiment_id
+            files_under(tx, folder), run_id=run.id, experiment_id=run.experiment_id
         )
     if ref.kind == "logged_model":
         model = tx.get_logged_model(ref.model_id or "")
@@ -125,12 +125,12 @@ def resolve(tx: MetadataTransaction, ref: SourceRef) -> ResolvedSource:
 def _with_run(tx: MetadataTransaction, resolved: ResolvedSource, run_id: str) -> ResolvedSource:
     """Note the experiment of the run the caller names, when that run is known here."""
     try:
-        run = tx.get_run(run_id)
+        run = tx.get_run_info(run_id)
     except NotFoundError:  # a run id from elsewhere is only lineage, not an error
         return resolved
     return ResolvedSource(
         resolved.files,
-        run_id=run.info.id,
-        experiment_id=run.info.experiment_id,
+        run_id=run.id,
+        experiment_id=run.experiment_id,
         logged_model_id=resolved.logged_model_id,
     )

@@ -238,8 +238,8 @@ class Uploads:
         now = self.clock()
         with self.store.transaction(write=True) as tx:
             tx.lock_model(model_name)
-            tx.get_model(model_name)
-            enforce_new_version(tx, model_name, clean, actor=actor)
+            model = tx.get_model(model_name)
+            enforce_new_version(tx, model_name, clean, actor=actor, model=model)
             version = tx.insert_version(
                 model_name, clean, status=VersionStatus.READY, created_by=actor, now=now
             )

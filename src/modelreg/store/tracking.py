@@ -65,6 +65,10 @@ class RunRepository(Protocol):
 
     def get_run(self, run_id: str) -> Run: ...
 
+    def get_run_info(self, run_id: str) -> RunInfo:
+        """The run's own row, without its params, tags, metrics and outputs."""
+        ...
+
     def update_run(
         self,
         run_id: str,

@@ -211,6 +211,9 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras):
             raise RunNotFoundError(f"run {run_id!r} does not exist", run=run_id)
         return row
 
+    def get_run_info(self, run_id: str) -> RunInfo:
+        return _run_info(self._run_row(run_id))
+
     def get_run(self, run_id: str) -> Run:
         row = self._run_row(run_id)
         params = dict(
