@@ -14,6 +14,7 @@ from modelreg.domain.entities import Event, ModelVersion
 from modelreg.domain.errors import InvalidArgumentError
 from modelreg.domain.tracking import ACTIVE_STAGES, Stage, VersionExtras, canonical_stage
 from modelreg.service.clock import Clock, utcnow
+from modelreg.service.mlflow_reads import MlflowReads
 from modelreg.store.base import MetadataStore, MetadataTransaction
 
 VersionKey = tuple[str, int]
@@ -23,6 +24,8 @@ class Stages:
     def __init__(self, store: MetadataStore, *, clock: Clock = utcnow) -> None:
         self.store = store
         self.clock = clock
+        # What MLflow's read routes answer with: models and versions as MLflow shows them.
+        self.reads = MlflowReads(store)
 
     def extras_of(self, versions: Sequence[ModelVersion]) -> dict[VersionKey, VersionExtras]:
         """The MLflow fields of each version (defaults for versions without stored ones)."""
@@ -35,24 +38,6 @@ class Stages:
         with self.store.transaction() as tx:
             version = tx.get_version(name, number)
             return version, _extras_in(tx, [version])[(name, number)]
-
-    def version_by_alias(self, name: str, alias: str) -> tuple[ModelVersion, VersionExtras]:
-        """The version ``alias`` names; ``latest`` (any case) is the highest version."""
-        with self.store.transaction() as tx:
-            if alias.lower() == "latest":
-                version = tx.get_latest_version(name)
-            else:
-                version = tx.get_version(name, tx.get_alias(name, alias).version)
-            return version, _extras_in(tx, [version])[(name, version.version)]
-
-    def latest_with_extras(
-        self, names: Sequence[str]
-    ) -> tuple[dict[str, list[ModelVersion]], dict[VersionKey, VersionExtras]]:
-        """``latest_versions_of`` with the MLflow fields of those versions, in one read."""
-        with self.store.transaction() as tx:
-            latest = tx.latest_versions_by_stage(names)
-            extras = _extras_in(tx, [v for versions in latest.values() for v in versions])
-        return latest, extras
 
     def mark_updated(self, name: str, version: int) -> None:
         """Record that a version's MLflow-visible fields changed now (description, tags)."""

@@ -32,6 +32,7 @@ from modelreg.store.governance import (
     PromotionRepository,
     WebhookRepository,
 )
+from modelreg.store.mlflow_reads import MlflowReadRepository
 from modelreg.store.mlflow_webhooks import MlflowWebhookRepository
 from modelreg.store.possession import PossessionRepository
 from modelreg.store.records import (
@@ -190,6 +191,7 @@ class MetadataTransaction(
     ScanRepository,
     MlflowWebhookRepository,
     PossessionRepository,
+    MlflowReadRepository,
     Protocol,
 ):
     """One unit of work over every repository."""

@@ -9,15 +9,16 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Response
 
-from modelreg.domain.entities import ModelVersion, Page, RegisteredModel
+from modelreg.domain.entities import Page
 from modelreg.domain.errors import AliasNotFoundError
+from modelreg.domain.mlflow_views import MlflowModelView, MlflowVersionView, version_view
 from modelreg.domain.permissions import Action
 from modelreg.domain.rules import validate_alias_name
-from modelreg.domain.tracking import VersionExtras, version_artifact_uri
+from modelreg.domain.tracking import version_artifact_uri
 from modelreg.server.access import VisibilityDep
 from modelreg.server.mlflow import wire
 from modelreg.server.mlflow.access import mlflow_requires, source_access
-from modelreg.server.mlflow.deps import API, MlflowActorDep, MlflowDep, MlflowServices
+from modelreg.server.mlflow.deps import API, MlflowActorDep, MlflowDep
 from modelreg.server.mlflow.errors import MlflowRoute, invalid
 from modelreg.server.mlflow.filters import model_search, version_search
 from modelreg.server.mlflow.messages import Message, MessageDep
@@ -36,31 +37,16 @@ VERSIONS_PAGE = (10_000, 200_000)
 # -- rendering ----------------------------------------------------------------------------------
 
 
-def _versions_out(ms: MlflowServices, versions: Sequence[ModelVersion]) -> list[dict[str, Any]]:
-    extras = ms.stages.extras_of(versions)
-    return [wire.model_version(v, extras[(v.model_name, v.version)]) for v in versions]
+def _versions_out(versions: Sequence[MlflowVersionView]) -> list[dict[str, Any]]:
+    return [wire.model_version(v) for v in versions]
 
 
-def _models_out(ms: MlflowServices, models: Sequence[RegisteredModel]) -> list[dict[str, Any]]:
-    latest, extras = ms.stages.latest_with_extras([m.name for m in models])
-    return [
-        wire.registered_model(
-            m,
-            [
-                wire.model_version(v, extras[(v.model_name, v.version)])
-                for v in latest.get(m.name, [])
-            ],
-        )
-        for m in models
-    ]
+def _version_out(view: MlflowVersionView) -> Response:
+    return wire.ok({"model_version": wire.model_version(view)})
 
 
-def _version_out(version: ModelVersion, extras: VersionExtras) -> Response:
-    return wire.ok({"model_version": wire.model_version(version, extras)})
-
-
-def _model_out(ms: MlflowServices, model: RegisteredModel) -> Response:
-    return wire.ok({"registered_model": _models_out(ms, [model])[0]})
+def _model_out(view: MlflowModelView) -> Response:
+    return wire.ok({"registered_model": wire.registered_model(view)})
 
 
 def _collect(
@@ -96,25 +82,25 @@ def create_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDe
         description=msg.text("description") or "",
         tags=msg.key_values("tags"),
     )
-    return _model_out(ms, model)
+    return _model_out(ms.stages.reads.model_of(model))
 
 
 @router.get(f"{MODELS}/get", dependencies=[M(Action.READ)])
 def get_registered_model(msg: MessageDep, ms: MlflowDep) -> Response:
-    return _model_out(ms, ms.registry.get_model(msg.required("name")))
+    return _model_out(ms.stages.reads.model(msg.required("name")))
 
 
 @router.post(f"{MODELS}/rename", dependencies=[M(Action.RENAME_MODEL)])
 def rename_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     model = ms.registry.rename_model(msg.required("name"), msg.required("new_name"), actor=actor)
-    return _model_out(ms, model)
+    return _model_out(ms.stages.reads.model_of(model))
 
 
 @router.patch(f"{MODELS}/update", dependencies=[M(Action.UPDATE)])
 def update_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name = msg.required("name")
     model = ms.registry.update_model(name, actor=actor, description=msg.text("description"))
-    return _model_out(ms, model)
+    return _model_out(ms.stages.reads.model_of(model))
 
 
 @router.delete(f"{MODELS}/delete", dependencies=[M(Action.DELETE_MODEL)])
@@ -127,13 +113,13 @@ def delete_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDe
 def search_registered_models(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) -> Response:
     query = model_search(msg.text("filter"), msg.strings("order_by"))
     models, token = _collect(
-        lambda cursor, size: ms.registry.search_models(
+        lambda cursor, size: ms.stages.reads.search_models(
             query, cursor=cursor, limit=size, readable_by=who
         ),
         msg,
         MODELS_PAGE,
     )
-    body: dict[str, Any] = {"registered_models": _models_out(ms, models)}
+    body: dict[str, Any] = {"registered_models": [wire.registered_model(m) for m in models]}
     if token:
         body["next_page_token"] = token
     return wire.ok(body)
@@ -142,8 +128,8 @@ def search_registered_models(msg: MessageDep, ms: MlflowDep, who: VisibilityDep)
 @router.post(f"{MODELS}/get-latest-versions", dependencies=[M(Action.READ)])
 @router.get(f"{MODELS}/get-latest-versions", dependencies=[M(Action.READ)])
 def get_latest_versions(msg: MessageDep, ms: MlflowDep) -> Response:
-    versions = ms.stages.latest_versions(msg.required("name"), msg.strings("stages"))
-    return wire.ok({"model_versions": _versions_out(ms, versions)})
+    versions = ms.stages.reads.latest_versions(msg.required("name"), msg.strings("stages"))
+    return wire.ok({"model_versions": _versions_out(versions)})
 
 
 @router.post(f"{MODELS}/set-tag", dependencies=[M(Action.UPDATE)])
@@ -184,7 +170,7 @@ def get_model_version_by_alias(msg: MessageDep, ms: MlflowDep) -> Response:
     if alias.lower() != "latest":  # "latest" is virtual: the highest version
         validate_alias_name(alias)
     try:
-        return _version_out(*ms.stages.version_by_alias(name, alias))
+        return _version_out(ms.stages.reads.version_by_alias(name, alias))
     except AliasNotFoundError as error:
         raise invalid(f"Registered model alias {alias} not found.") from error
 
@@ -204,12 +190,12 @@ def create_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) 
         tags=msg.key_values("tags"),
         run_link=msg.text("run_link") or "",
     )
-    return _version_out(version, extras)
+    return _version_out(version_view(version, extras))
 
 
 @router.get(f"{VERSIONS}/get", dependencies=[M(Action.READ)])
 def get_model_version(msg: MessageDep, ms: MlflowDep) -> Response:
-    return _version_out(*ms.stages.version(msg.required("name"), msg.version()))
+    return _version_out(ms.stages.reads.version(msg.required("name"), msg.version()))
 
 
 @router.patch(f"{VERSIONS}/update", dependencies=[M(Action.UPDATE)])
@@ -219,7 +205,7 @@ def update_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) 
     ms.registry.update_version(name, number, actor=actor, description=description)
     if description is not None:
         ms.stages.mark_updated(name, number)
-    return _version_out(*ms.stages.version(name, number))
+    return _version_out(ms.stages.reads.version(name, number))
 
 
 @router.post(f"{VERSIONS}/transition-stage", dependencies=[M(Action.SET_ALIAS)])
@@ -234,7 +220,7 @@ def transition_model_version_stage(
         archive_existing=msg.flag("archive_existing_versions"),
         actor=actor,
     )
-    return _version_out(*ms.stages.version(name, number))
+    return _version_out(ms.stages.reads.version(name, number))
 
 
 @router.delete(f"{VERSIONS}/delete", dependencies=[M(Action.DELETE_VERSION)])
@@ -249,13 +235,13 @@ def delete_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) 
 def search_model_versions(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) -> Response:
     query = version_search(msg.text("filter"), msg.strings("order_by"))
     versions, token = _collect(
-        lambda cursor, size: ms.registry.search_versions(
+        lambda cursor, size: ms.stages.reads.search_versions(
             query, cursor=cursor, limit=size, readable_by=who
         ),
         msg,
         VERSIONS_PAGE,
     )
-    body: dict[str, Any] = {"model_versions": _versions_out(ms, versions)}
+    body: dict[str, Any] = {"model_versions": _versions_out(versions)}
     if token:
         body["next_page_token"] = token
     return wire.ok(body)
@@ -263,8 +249,8 @@ def search_model_versions(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) ->
 
 @router.get(f"{VERSIONS}/get-download-uri", dependencies=[M(Action.READ)])
 def get_model_version_download_uri(msg: MessageDep, ms: MlflowDep) -> Response:
-    version = ms.registry.get_version(msg.required("name"), msg.version())
-    return wire.ok({"artifact_uri": version_artifact_uri(version.model_name, version.version)})
+    view = ms.stages.reads.version(msg.required("name"), msg.version())
+    return wire.ok({"artifact_uri": version_artifact_uri(view.model_name, view.version)})
 
 
 @router.post(f"{VERSIONS}/set-tag", dependencies=[M(Action.UPDATE)])

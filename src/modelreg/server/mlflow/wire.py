@@ -15,7 +15,8 @@ from typing import Any
 
 from fastapi import Response
 
-from modelreg.domain.entities import ModelVersion, RegisteredModel, VersionStatus
+from modelreg.domain.entities import VersionStatus
+from modelreg.domain.mlflow_views import MlflowModelView, MlflowVersionView
 from modelreg.domain.tracking import (
     ArtifactListing,
     Experiment,
@@ -23,7 +24,6 @@ from modelreg.domain.tracking import (
     Metric,
     Run,
     RunInfo,
-    VersionExtras,
     version_artifact_uri,
 )
 
@@ -72,41 +72,40 @@ def _compact(document: dict[str, Any]) -> dict[str, Any]:
 # -- registry -----------------------------------------------------------------------------------
 
 
-def model_version(version: ModelVersion, extras: VersionExtras) -> dict[str, Any]:
+def model_version(view: MlflowVersionView) -> dict[str, Any]:
+    extras = view.extras
     return _compact(
         {
-            "name": version.model_name,
-            "version": str(version.version),
-            "creation_timestamp": ms(version.created_at),
-            "last_updated_timestamp": ms(extras.updated_at or version.created_at),
-            "user_id": version.created_by,
+            "name": view.model_name,
+            "version": str(view.version),
+            "creation_timestamp": ms(view.created_at),
+            "last_updated_timestamp": ms(extras.updated_at or view.created_at),
+            "user_id": view.created_by,
             "current_stage": extras.stage.value,
-            "description": version.description,
-            "source": extras.source or version_artifact_uri(version.model_name, version.version),
-            "run_id": version.lineage.run_id or "",
-            "status": _STATUS[version.status],
+            "description": view.description,
+            "source": extras.source or version_artifact_uri(view.model_name, view.version),
+            "run_id": view.run_id or "",
+            "status": _STATUS[view.status],
             "status_message": "",
-            "tags": tags(version.tags),
+            "tags": tags(view.tags),
             "run_link": extras.run_link,
-            "aliases": list(version.aliases),
+            "aliases": list(view.aliases),
             "model_id": extras.logged_model_id,
         }
     )
 
 
-def registered_model(
-    model: RegisteredModel, latest_versions: list[dict[str, Any]]
-) -> dict[str, Any]:
+def registered_model(view: MlflowModelView) -> dict[str, Any]:
     return {
-        "name": model.name,
-        "creation_timestamp": ms(model.created_at),
-        "last_updated_timestamp": ms(model.updated_at),
-        "user_id": model.owner or "",
-        "description": model.description,
-        "latest_versions": latest_versions,
-        "tags": tags(model.tags),
+        "name": view.name,
+        "creation_timestamp": ms(view.created_at),
+        "last_updated_timestamp": ms(view.updated_at),
+        "user_id": view.owner or "",
+        "description": view.description,
+        "latest_versions": [model_version(version) for version in view.latest_versions],
+        "tags": tags(view.tags),
         "aliases": [
-            {"alias": alias, "version": str(version)} for alias, version in model.aliases.items()
+            {"alias": alias, "version": str(version)} for alias, version in view.aliases.items()
         ],
     }
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,7 @@ from modelreg.store.sql.accounts_repository import AccountsRepository
 from modelreg.store.sql.audit import AuditLogSql
 from modelreg.store.sql.codec import draft_from_json, draft_to_json
 from modelreg.store.sql.governance_repository import GovernanceRepository
+from modelreg.store.sql.mlflow_reads import MlflowReadsSql
 from modelreg.store.sql.mlflow_webhook_repository import MlflowWebhookRepositorySql
 from modelreg.store.sql.possession_repository import PossessionSqlRepository
 from modelreg.store.sql.records_repository import RecordsRepository
@@ -76,6 +77,7 @@ class SqlTransaction(
     ScanRepositorySql,
     MlflowWebhookRepositorySql,
     PossessionSqlRepository,
+    MlflowReadsSql,
 ):
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -188,15 +190,22 @@ class SqlTransaction(
             .where(AliasRow.model_id.in_(ids))
         ):
             aliases[model_id][alias] = version
-        latest: dict[int, int] = dict(
+        # Per model, the newest live version read backwards along the (model_id, version)
+        # index: one row each, where MAX() over a GROUP BY read every version of the model.
+        newest = (
+            select(ModelVersionRow.version)
+            .where(
+                ModelVersionRow.model_id == RegisteredModelRow.id,
+                ModelVersionRow.status == VersionStatus.READY,
+                ModelVersionRow.archived_at.is_(None),
+            )
+            .order_by(ModelVersionRow.version.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        latest: dict[int, int | None] = dict(
             self.session.execute(
-                select(ModelVersionRow.model_id, func.max(ModelVersionRow.version))
-                .where(
-                    ModelVersionRow.model_id.in_(ids),
-                    ModelVersionRow.status == VersionStatus.READY,
-                    ModelVersionRow.archived_at.is_(None),
-                )
-                .group_by(ModelVersionRow.model_id)
+                select(RegisteredModelRow.id, newest).where(RegisteredModelRow.id.in_(ids))
             ).all()
         )
         return [

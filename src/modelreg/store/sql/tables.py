@@ -98,7 +98,12 @@ class ModelTagRow(Base):
 
 class ModelVersionRow(Base):
     __tablename__ = "model_versions"
-    __table_args__ = (UniqueConstraint("model_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("model_id", "version"),
+        # Searches within one model in the default order (newest first) read it in order
+        # instead of sorting every version of the model (migration 0013).
+        Index("ix_model_versions_model_id_created_at", "model_id", "created_at", "version"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     model_id: Mapped[int] = mapped_column(
