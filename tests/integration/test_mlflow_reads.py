@@ -102,7 +102,7 @@ def _same(found: Any, expected: Any) -> None:
 
 def test_single_reads_match_the_registry(ms: MlflowServices, services: Services):
     _populate(ms, services)
-    reads = ms.stages.reads
+    reads = ms.reads
     for number in range(1, 8):
         _same(reads.version("a", number), _full(ms, ms.registry.get_version("a", number)))
     assert reads.version("a", 6).extras.source is None  # pushed natively: defaults
@@ -116,7 +116,7 @@ def test_single_reads_match_the_registry(ms: MlflowServices, services: Services)
 
 def test_latest_per_stage_and_models_match_the_registry(ms: MlflowServices, services: Services):
     _populate(ms, services)
-    reads = ms.stages.reads
+    reads = ms.reads
     for stages in ([], ["production"], ["None", "Staging"], ["Archived"]):
         expected = [_full(ms, v) for v in ms.stages.latest_versions("a", stages)]
         _same(reads.latest_versions("a", stages), expected)
@@ -137,7 +137,7 @@ def test_searches_match_the_registry_with_visibility_and_cursors(
     ms: MlflowServices, services: Services
 ):
     _populate(ms, services)
-    reads = ms.stages.reads
+    reads = ms.reads
     for who in (None, Visibility(ALICE), Visibility(BOB), Visibility("nobody")):
         for query in ("", "name = 'a' ORDER BY version DESC", "tags.k = '3' OR name = 'b'"):
             found = _all(reads.search_versions, query, who)
@@ -158,7 +158,7 @@ def test_searches_match_the_registry_with_visibility_and_cursors(
 
 def test_missing_things_raise_the_registry_errors(ms: MlflowServices, services: Services):
     _populate(ms, services)
-    reads = ms.stages.reads
+    reads = ms.reads
     with pytest.raises(ModelNotFoundError):
         reads.version("nope", 1)
     with pytest.raises(VersionNotFoundError):
@@ -183,7 +183,7 @@ def test_a_page_costs_the_same_statements_whatever_its_size(ms: MlflowServices, 
         ms.registry.create_model(f"m{index:02d}", actor=ALICE, tags={"i": str(index)})
         ms.sources.register(f"m{index:02d}", source, actor=ALICE, tags={"t": "v"})
         ms.registry.set_alias(f"m{index:02d}", "live", 1, actor=ALICE)
-    reads = ms.stages.reads
+    reads = ms.reads
     with _statements(services) as small:
         reads.search_versions("", limit=2, readable_by=Visibility(ALICE))
         reads.search_models("", limit=2, readable_by=Visibility(ALICE))

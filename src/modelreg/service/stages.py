@@ -14,7 +14,6 @@ from modelreg.domain.entities import Event, ModelVersion
 from modelreg.domain.errors import InvalidArgumentError
 from modelreg.domain.tracking import ACTIVE_STAGES, Stage, VersionExtras, canonical_stage
 from modelreg.service.clock import Clock, utcnow
-from modelreg.service.mlflow_reads import MlflowReads
 from modelreg.store.base import MetadataStore, MetadataTransaction
 
 VersionKey = tuple[str, int]
@@ -25,7 +24,6 @@ class Stages:
         self.store = store
         self.clock = clock
         # What MLflow's read routes answer with: models and versions as MLflow shows them.
-        self.reads = MlflowReads(store)
 
     def extras_of(self, versions: Sequence[ModelVersion]) -> dict[VersionKey, VersionExtras]:
         """The MLflow fields of each version (defaults for versions without stored ones)."""

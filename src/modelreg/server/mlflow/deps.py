@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 
 from modelreg.server.deps import get_actor, get_services
 from modelreg.service.artifacts import Artifacts
+from modelreg.service.mlflow_reads import MlflowReads
 from modelreg.service.registry import Registry
 from modelreg.service.sources import VersionSources
 from modelreg.service.stages import Stages
@@ -32,6 +33,7 @@ class MlflowServices:
     artifacts: Artifacts
     stages: Stages
     sources: VersionSources
+    reads: MlflowReads  # the lean reads behind every MLflow answer
 
     @classmethod
     def over(cls, services: Services) -> MlflowServices:
@@ -45,6 +47,7 @@ class MlflowServices:
             artifacts=Artifacts(store, services.blobs),
             stages=stages,
             sources=VersionSources(store, services.uploads),
+            reads=MlflowReads(store),
         )
 
 

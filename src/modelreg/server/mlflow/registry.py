@@ -82,25 +82,25 @@ def create_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDe
         description=msg.text("description") or "",
         tags=msg.key_values("tags"),
     )
-    return _model_out(ms.stages.reads.model_of(model))
+    return _model_out(ms.reads.model_of(model))
 
 
 @router.get(f"{MODELS}/get", dependencies=[M(Action.READ)])
 def get_registered_model(msg: MessageDep, ms: MlflowDep) -> Response:
-    return _model_out(ms.stages.reads.model(msg.required("name")))
+    return _model_out(ms.reads.model(msg.required("name")))
 
 
 @router.post(f"{MODELS}/rename", dependencies=[M(Action.RENAME_MODEL)])
 def rename_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     model = ms.registry.rename_model(msg.required("name"), msg.required("new_name"), actor=actor)
-    return _model_out(ms.stages.reads.model_of(model))
+    return _model_out(ms.reads.model_of(model))
 
 
 @router.patch(f"{MODELS}/update", dependencies=[M(Action.UPDATE)])
 def update_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name = msg.required("name")
     model = ms.registry.update_model(name, actor=actor, description=msg.text("description"))
-    return _model_out(ms.stages.reads.model_of(model))
+    return _model_out(ms.reads.model_of(model))
 
 
 @router.delete(f"{MODELS}/delete", dependencies=[M(Action.DELETE_MODEL)])
@@ -113,7 +113,7 @@ def delete_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDe
 def search_registered_models(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) -> Response:
     query = model_search(msg.text("filter"), msg.strings("order_by"))
     models, token = _collect(
-        lambda cursor, size: ms.stages.reads.search_models(
+        lambda cursor, size: ms.reads.search_models(
             query, cursor=cursor, limit=size, readable_by=who
         ),
         msg,
@@ -128,7 +128,7 @@ def search_registered_models(msg: MessageDep, ms: MlflowDep, who: VisibilityDep)
 @router.post(f"{MODELS}/get-latest-versions", dependencies=[M(Action.READ)])
 @router.get(f"{MODELS}/get-latest-versions", dependencies=[M(Action.READ)])
 def get_latest_versions(msg: MessageDep, ms: MlflowDep) -> Response:
-    versions = ms.stages.reads.latest_versions(msg.required("name"), msg.strings("stages"))
+    versions = ms.reads.latest_versions(msg.required("name"), msg.strings("stages"))
     return wire.ok({"model_versions": _versions_out(versions)})
 
 
@@ -170,7 +170,7 @@ def get_model_version_by_alias(msg: MessageDep, ms: MlflowDep) -> Response:
     if alias.lower() != "latest":  # "latest" is virtual: the highest version
         validate_alias_name(alias)
     try:
-        return _version_out(ms.stages.reads.version_by_alias(name, alias))
+        return _version_out(ms.reads.version_by_alias(name, alias))
     except AliasNotFoundError as error:
         raise invalid(f"Registered model alias {alias} not found.") from error
 
@@ -195,7 +195,7 @@ def create_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) 
 
 @router.get(f"{VERSIONS}/get", dependencies=[M(Action.READ)])
 def get_model_version(msg: MessageDep, ms: MlflowDep) -> Response:
-    return _version_out(ms.stages.reads.version(msg.required("name"), msg.version()))
+    return _version_out(ms.reads.version(msg.required("name"), msg.version()))
 
 
 @router.patch(f"{VERSIONS}/update", dependencies=[M(Action.UPDATE)])
@@ -205,7 +205,7 @@ def update_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) 
     ms.registry.update_version(name, number, actor=actor, description=description)
     if description is not None:
         ms.stages.mark_updated(name, number)
-    return _version_out(ms.stages.reads.version(name, number))
+    return _version_out(ms.reads.version(name, number))
 
 
 @router.post(f"{VERSIONS}/transition-stage", dependencies=[M(Action.SET_ALIAS)])
@@ -220,7 +220,7 @@ def transition_model_version_stage(
         archive_existing=msg.flag("archive_existing_versions"),
         actor=actor,
     )
-    return _version_out(ms.stages.reads.version(name, number))
+    return _version_out(ms.reads.version(name, number))
 
 
 @router.delete(f"{VERSIONS}/delete", dependencies=[M(Action.DELETE_VERSION)])
@@ -235,7 +235,7 @@ def delete_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) 
 def search_model_versions(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) -> Response:
     query = version_search(msg.text("filter"), msg.strings("order_by"))
     versions, token = _collect(
-        lambda cursor, size: ms.stages.reads.search_versions(
+        lambda cursor, size: ms.reads.search_versions(
             query, cursor=cursor, limit=size, readable_by=who
         ),
         msg,
@@ -249,7 +249,7 @@ def search_model_versions(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) ->
 
 @router.get(f"{VERSIONS}/get-download-uri", dependencies=[M(Action.READ)])
 def get_model_version_download_uri(msg: MessageDep, ms: MlflowDep) -> Response:
-    view = ms.stages.reads.version(msg.required("name"), msg.version())
+    view = ms.reads.version(msg.required("name"), msg.version())
     return wire.ok({"artifact_uri": version_artifact_uri(view.model_name, view.version)})
 
 
