@@ -155,6 +155,12 @@ class ContentAddressedWriter:
         """Bytes written so far."""
         return self._hasher.size
 
+    def digest(self) -> Digest:
+        """The digest of the bytes written so far. A caller that names the blob by its content,
+        rather than checking a digest it was told, commits with this instead of hashing the
+        same bytes a second time."""
+        return self._hasher.digest()
+
     def write(self, data: bytes | memoryview) -> None:
         self._require_open()
         self._writer.write(data)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from modelreg.blobs.base import ObjectInfo
+from modelreg.blobs.writeback import WriteBack
 from modelreg.domain.errors import BlobNotFoundError, InvalidArgumentError
 
 DEFAULT_CHUNK_SIZE = 1 << 20
@@ -191,11 +192,15 @@ class LocalWriter:
         # O_EXCL: never share a file with another writer; 0o666 lets the umask decide.
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         self._file: BinaryIO | None = os.fdopen(fd, "wb")
+        # Without the fsync at commit, nothing is worth writing early (blobs/writeback.py).
+        self._writeback = WriteBack(fd) if fsync else None
 
     def write(self, data: bytes | memoryview) -> None:
         if self._file is None:
             raise ValueError(f"writer for {self.key!r} is already committed or aborted")
         self._file.write(data)
+        if self._writeback is not None:
+            self._writeback.wrote(len(data))
 
     def commit(self) -> None:
         if self._file is None:

@@ -8,8 +8,10 @@ the files of every model version, whoever pushed it, from the version's own mani
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from modelreg.blobs.base import BlobStore, BlobWriter
 from modelreg.domain.digests import DEFAULT_ALGORITHM, Digest
@@ -39,26 +41,53 @@ class StoredFile:
     digest: Digest
 
 
+@runtime_checkable
+class DigestReporting(Protocol):
+    """A blob writer that hashes what it writes and can say what it computed."""
+
+    def digest(self) -> Digest: ...
+
+
 class ArtifactUpload:
-    """One artifact being received: written to the blob store and hashed as it arrives."""
+    """One artifact being received: written to the blob store and hashed as it arrives.
+
+    ``write`` may run in a worker thread while the caller receives the next bytes; ``finish``
+    and ``abort`` wait for a write in progress, so the data is never committed or discarded
+    under a running write.
+    """
 
     def __init__(self, artifacts: Artifacts, path: str, writer: BlobWriter, algorithm: str) -> None:
         self._artifacts = artifacts
         self.path = path
         self._writer = writer
-        self._hasher = DigestHasher(algorithm)
+        # The content-addressed writer already hashes every byte it writes; a second hasher
+        # here would be a second pass over the whole file. Only a writer that cannot report its
+        # digest needs one.
+        self._hasher: DigestHasher | None = None
+        self._digest: Callable[[], Digest]
+        if isinstance(writer, DigestReporting):
+            self._digest = writer.digest
+        else:
+            self._hasher = DigestHasher(algorithm)
+            self._digest = self._hasher.digest
+        self._lock = threading.Lock()
 
     def write(self, data: bytes | memoryview) -> None:
-        self._writer.write(data)
-        self._hasher.update(data)
+        with self._lock:
+            self._writer.write(data)
+            if self._hasher is not None:
+                self._hasher.update(data)
 
     def finish(self) -> ArtifactEntry:
-        digest = self._hasher.digest()
-        self._writer.commit(digest, self._hasher.size)
-        return self._artifacts._index(self.path, digest, self._hasher.size)
+        with self._lock:
+            size = self._writer.size
+            digest = self._digest()
+            self._writer.commit(digest, size)
+        return self._artifacts._index(self.path, digest, size)
 
     def abort(self) -> None:
-        self._writer.abort()
+        with self._lock:
+            self._writer.abort()
 
 
 class Artifacts:
