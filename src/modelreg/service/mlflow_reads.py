@@ -16,8 +16,8 @@ from modelreg.domain.filters import Query, Target, parse_query
 from modelreg.domain.mlflow_views import MlflowModelView, MlflowVersionView, model_view
 from modelreg.domain.permissions import Visibility
 from modelreg.domain.tracking import Stage, canonical_stage
-from modelreg.service.pagination import check_page_size, decode_cursor, encode_cursor, fingerprint
-from modelreg.service.registry import _live_unless
+from modelreg.service.pagination import search_page
+from modelreg.service.registry import live_unless
 from modelreg.store.base import MetadataStore, MetadataTransaction
 
 T = TypeVar("T")
@@ -67,7 +67,7 @@ class MlflowReads:
     ) -> Page[MlflowVersionView]:
         """``Registry.search_versions`` (archived versions only when the filter names
         ``archived``), as views; its cursors and these are interchangeable."""
-        query = _live_unless(parse_query(filter, Target.VERSIONS), False)
+        query = live_unless(parse_query(filter, Target.VERSIONS), False)
 
         def run(
             tx: MetadataTransaction, q: Query, offset: int, size: int
@@ -100,20 +100,4 @@ class MlflowReads:
         limit: int,
         run: Callable[[MetadataTransaction, Query, int, int], list[T]],
     ) -> Page[T]:
-        """A page as ``Registry`` pages its searches: offset cursors bound to the query, one
-        row more than the page to learn whether another follows, and the query's own limit."""
-        check_page_size(limit)
-        key = fingerprint(*identity)
-        offset = decode_cursor(cursor, key)
-        remaining = limit
-        if query.limit is not None:
-            remaining = min(limit, query.limit - offset)
-            if remaining <= 0:
-                return Page(())
-        with self.store.transaction() as tx:
-            items = run(tx, query, offset, remaining + 1)
-        if len(items) <= remaining or (
-            query.limit is not None and offset + remaining >= query.limit
-        ):
-            return Page(tuple(items[:remaining]))
-        return Page(tuple(items[:remaining]), encode_cursor(offset + remaining, key))
+        return search_page(self.store, query, identity, cursor, limit, run)

@@ -10,8 +10,15 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
+from modelreg.domain.entities import Page
 from modelreg.domain.errors import InvalidArgumentError
+from modelreg.domain.filters import Query
+from modelreg.store.base import MetadataStore, MetadataTransaction
+
+T = TypeVar("T")
 
 MAX_PAGE_SIZE = 1000
 
@@ -48,3 +55,28 @@ def check_page_size(limit: int) -> int:
             f"page size must be between 1 and {MAX_PAGE_SIZE}", field="limit"
         )
     return limit
+
+
+def search_page(
+    store: MetadataStore,
+    query: Query,
+    identity: tuple[str, str],
+    cursor: str | None,
+    limit: int,
+    run: Callable[[MetadataTransaction, Query, int, int], list[T]],
+) -> Page[T]:
+    """One page of a search: an offset cursor bound to ``identity``, one row more than the page
+    to learn whether another follows, and the query's own ``limit`` respected."""
+    check_page_size(limit)
+    key = fingerprint(*identity)
+    offset = decode_cursor(cursor, key)
+    remaining = limit
+    if query.limit is not None:
+        remaining = min(limit, query.limit - offset)
+        if remaining <= 0:
+            return Page(())
+    with store.transaction() as tx:
+        items = run(tx, query, offset, remaining + 1)
+    if len(items) <= remaining or (query.limit is not None and offset + remaining >= query.limit):
+        return Page(tuple(items[:remaining]))
+    return Page(tuple(items[:remaining]), encode_cursor(offset + remaining, key))

@@ -44,6 +44,7 @@ from modelreg.service.pagination import (
     decode_cursor,
     encode_cursor,
     fingerprint,
+    search_page,
 )
 from modelreg.service.policies import (
     enforce_model_name,
@@ -226,7 +227,7 @@ class Registry:
         validate_model_name(name, self.limits)
         with self.store.transaction() as tx:
             tx.get_model(name)  # an unknown model is an error, not an empty list
-        query = _live_unless(
+        query = live_unless(
             Query(
                 where=Comparison(Field("attr", "name"), "=", name),
                 order_by=(OrderItem(Field("attr", "version"), descending=True),),
@@ -248,7 +249,7 @@ class Registry:
     ) -> Page[ModelVersion]:
         """Versions matching ``filter``; archived ones only when the filter names ``archived``
         or ``include_archived`` is set; with ``readable_by`` only of models that caller may read."""
-        query = _live_unless(parse_query(filter, Target.VERSIONS), include_archived)
+        query = live_unless(parse_query(filter, Target.VERSIONS), include_archived)
         identity = ("versions" + ("+archived" if include_archived else ""), filter)
 
         def run(tx: MetadataTransaction, q: Query, offset: int, size: int) -> list[ModelVersion]:
@@ -381,19 +382,7 @@ class Registry:
         limit: int,
         run: Callable[[MetadataTransaction, Query, int, int], list[T]],
     ) -> Page[T]:
-        check_page_size(limit)
-        key = fingerprint(*identity)
-        offset = decode_cursor(cursor, key)
-        remaining = limit
-        if query.limit is not None:
-            remaining = min(limit, query.limit - offset)
-            if remaining <= 0:
-                return Page(())
-        with self.store.transaction() as tx:
-            items = run(tx, query, offset, remaining + 1)
-        if query.limit is not None and offset + remaining >= query.limit:
-            return Page(tuple(items[:remaining]))
-        return _paged(items, offset, remaining, key)
+        return search_page(self.store, query, identity, cursor, limit, run)
 
 
 def _search_versions(
@@ -459,7 +448,7 @@ def _remove_aliases(
         )
 
 
-def _live_unless(query: Query, include_archived: bool) -> Query:
+def live_unless(query: Query, include_archived: bool) -> Query:
     """``query`` restricted to versions that are not archived, unless the caller includes them
     or the filter already says something about ``archived``."""
     archived = Field("attr", "archived")

@@ -19,18 +19,35 @@ from modelreg.service.pagination import MAX_PAGE_SIZE
 T = TypeVar("T")
 
 
+def tracking_refusal(wanted: int, maximum: int) -> str:
+    """MLflow's tracking server's words for a ``max_results`` out of range."""
+    return (
+        f"Invalid value {wanted} for parameter 'max_results' supplied. It must be between "
+        f"1 and {maximum}"
+    )
+
+
+def registry_refusal(wanted: int, maximum: int) -> str:
+    """MLflow's model registry's words for the same."""
+    return (
+        f"Invalid value for request parameter max_results. It must be at most {maximum}, "
+        f"but got value {wanted}"
+    )
+
+
 def collect(
-    search: Callable[[str | None, int], Page[T]], msg: Message, limits: tuple[int, int]
+    search: Callable[[str | None, int], Page[T]],
+    msg: Message,
+    limits: tuple[int, int],
+    *,
+    refusal: Callable[[int, int], str] = tracking_refusal,
 ) -> tuple[list[T], str | None]:
     """Up to ``max_results`` items (``limits``: its default and maximum) from ``search(cursor,
     size)`` called with sizes of at most ``MAX_PAGE_SIZE``, and the token of what follows."""
     default, maximum = limits
     wanted = msg.integer("max_results", default) or default
     if not 1 <= wanted <= maximum:
-        raise invalid(
-            f"Invalid value {wanted} for parameter 'max_results' supplied. It must be between "
-            f"1 and {maximum}"
-        )
+        raise invalid(refusal(wanted, maximum))
     items: list[T] = []
     cursor = msg.text("page_token") or None
     while True:

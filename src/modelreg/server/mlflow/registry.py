@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Response
 
-from modelreg.domain.entities import Page
 from modelreg.domain.errors import AliasNotFoundError
 from modelreg.domain.mlflow_views import MlflowModelView, MlflowVersionView, version_view
 from modelreg.domain.permissions import Action
@@ -21,8 +20,8 @@ from modelreg.server.mlflow.access import mlflow_requires, source_access
 from modelreg.server.mlflow.deps import API, MlflowActorDep, MlflowDep
 from modelreg.server.mlflow.errors import MlflowRoute, invalid
 from modelreg.server.mlflow.filters import model_search, version_search
-from modelreg.server.mlflow.messages import Message, MessageDep
-from modelreg.service.pagination import MAX_PAGE_SIZE
+from modelreg.server.mlflow.messages import MessageDep
+from modelreg.server.mlflow.paging import collect, registry_refusal
 
 router = APIRouter(route_class=MlflowRoute, tags=["mlflow registry"])
 M = mlflow_requires  # each route names the action it needs (docs/permissions.md)
@@ -47,28 +46,6 @@ def _version_out(view: MlflowVersionView) -> Response:
 
 def _model_out(view: MlflowModelView) -> Response:
     return wire.ok({"registered_model": wire.registered_model(view)})
-
-
-def _collect(
-    search: Callable[[str | None, int], Page[T]], msg: Message, limits: tuple[int, int]
-) -> tuple[list[T], str | None]:
-    """Up to ``max_results`` items from pages of at most ``MAX_PAGE_SIZE``; the token returned
-    resumes exactly after the last item."""
-    default, maximum = limits
-    wanted = msg.integer("max_results", default) or default
-    if not 1 <= wanted <= maximum:
-        raise invalid(
-            f"Invalid value for request parameter max_results. It must be at most {maximum}, "
-            f"but got value {wanted}"
-        )
-    items: list[T] = []
-    cursor = msg.text("page_token") or None
-    while True:
-        page = search(cursor, min(MAX_PAGE_SIZE, wanted - len(items)))
-        items.extend(page.items)
-        cursor = page.next_cursor
-        if cursor is None or len(items) >= wanted:
-            return items, cursor
 
 
 # -- registered models --------------------------------------------------------------------------
@@ -112,12 +89,13 @@ def delete_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDe
 @router.get(f"{MODELS}/search")
 def search_registered_models(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) -> Response:
     query = model_search(msg.text("filter"), msg.strings("order_by"))
-    models, token = _collect(
+    models, token = collect(
         lambda cursor, size: ms.reads.search_models(
             query, cursor=cursor, limit=size, readable_by=who
         ),
         msg,
         MODELS_PAGE,
+        refusal=registry_refusal,
     )
     body: dict[str, Any] = {"registered_models": [wire.registered_model(m) for m in models]}
     if token:
@@ -234,12 +212,13 @@ def delete_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) 
 @router.get(f"{VERSIONS}/search")
 def search_model_versions(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) -> Response:
     query = version_search(msg.text("filter"), msg.strings("order_by"))
-    versions, token = _collect(
+    versions, token = collect(
         lambda cursor, size: ms.reads.search_versions(
             query, cursor=cursor, limit=size, readable_by=who
         ),
         msg,
         VERSIONS_PAGE,
+        refusal=registry_refusal,
     )
     body: dict[str, Any] = {"model_versions": _versions_out(versions)}
     if token:
