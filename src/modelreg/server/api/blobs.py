@@ -27,7 +27,7 @@ class RangeNotSatisfiableError(ModelregError):
     code = "RANGE_NOT_SATISFIABLE"
 
 
-def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     """(start, length) of a single-range ``Range`` header, None for the whole content."""
     if not header:
         return None
@@ -64,7 +64,7 @@ async def _blob_response(
         "ETag": f'"{digest}"',
         "X-Modelreg-Digest": str(digest),
     }
-    wanted = _byte_range(request.headers.get("range"), size)
+    wanted = byte_range(request.headers.get("range"), size)
     if request.method == "HEAD":
         return Response(headers={**headers, "Content-Length": str(size)})
     if wanted is None:

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from modelreg.domain.tracking import REGISTRY_ARTIFACT_ROOT, artifact_path_of
 from modelreg.server.access import readable
-from modelreg.server.api.blobs import RangeNotSatisfiableError, _byte_range
+from modelreg.server.api.blobs import RangeNotSatisfiableError, byte_range
 from modelreg.server.api.scans import guard
 from modelreg.server.mlflow import wire
 from modelreg.server.mlflow.access import artifact_access, tracking_access
@@ -58,7 +58,7 @@ def download_artifact(path: str, request: Request, ms: MlflowDep) -> Response:
     guard(request, stored.digest, via="mlflow")
     headers = {"Accept-Ranges": "bytes", "X-Modelreg-Digest": str(stored.digest)}
     try:
-        wanted = _byte_range(request.headers.get("range"), stored.size)
+        wanted = byte_range(request.headers.get("range"), stored.size)
     except RangeNotSatisfiableError:
         return Response(status_code=416, headers={"Content-Range": f"bytes */{stored.size}"})
     if wanted is None:
