@@ -65,6 +65,15 @@ class RegisteredModel:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelHead:
+    """What the checks on a new version need of its model, read under the model's write lock."""
+
+    name: str
+    owner: str | None
+    latest_version: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class ModelVersion:
     model_name: str
     version: int

@@ -12,7 +12,7 @@ from typing import Any
 from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 
-from modelreg.domain.entities import Event, ModelVersion, RegisteredModel, VersionDraft
+from modelreg.domain.entities import Event, ModelHead, ModelVersion, RegisteredModel, VersionDraft
 from modelreg.domain.errors import (
     InvalidArgumentError,
     ModelNotFoundError,
@@ -167,7 +167,7 @@ def enforce_new_version(
     draft: VersionDraft,
     *,
     actor: str,
-    model: RegisteredModel | None = None,
+    model: RegisteredModel | ModelHead | None = None,
 ) -> None:
     """On push: the required metadata, and the naming convention on a model's first push.
     ``model`` is the model as the caller already read it in ``tx`` (saves reading it again)."""

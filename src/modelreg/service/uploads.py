@@ -20,6 +20,7 @@ from modelreg.domain.digests import Digest
 from modelreg.domain.entities import (
     Event,
     FileEntry,
+    ModelHead,
     ModelVersion,
     UploadSession,
     VersionDraft,
@@ -144,9 +145,9 @@ class Uploads:
         now = self.clock()
         with self.store.transaction(write=True) as tx:
             name = session.model_name
+            head: ModelHead | None = None
             try:
-                tx.lock_model(name)
-                tx.get_model(name)
+                head = tx.lock_model_head(name)
             except ModelNotFoundError:
                 try:
                     tx.create_model(name, description="", owner=actor, tags={}, now=now)
@@ -154,7 +155,7 @@ class Uploads:
                     tx.add_event(Event(name, "model.created", actor, now))
                 except AlreadyExistsError:
                     tx.lock_model(name)  # a concurrent first push created it meanwhile
-            enforce_new_version(tx, name, session.draft, actor=session.created_by)
+            enforce_new_version(tx, name, session.draft, actor=session.created_by, model=head)
             parent = session.draft.lineage.parent_version
             if parent is not None:
                 try:
@@ -237,9 +238,8 @@ class Uploads:
             self.scan_files(clean.files)
         now = self.clock()
         with self.store.transaction(write=True) as tx:
-            tx.lock_model(model_name)
-            model = tx.get_model(model_name)
-            enforce_new_version(tx, model_name, clean, actor=actor, model=model)
+            head = tx.lock_model_head(model_name)
+            enforce_new_version(tx, model_name, clean, actor=actor, model=head)
             version = tx.insert_version(
                 model_name, clean, status=VersionStatus.READY, created_by=actor, now=now
             )

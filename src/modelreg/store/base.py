@@ -17,6 +17,7 @@ from typing import Protocol
 from modelreg.domain.entities import (
     Alias,
     Event,
+    ModelHead,
     ModelVersion,
     RegisteredModel,
     UploadSession,
@@ -65,6 +66,10 @@ class ModelRepository(Protocol):
 
     def lock_model(self, name: str) -> None:
         """Serialise concurrent writers of one model until the transaction ends."""
+
+    def lock_model_head(self, name: str) -> ModelHead:
+        """``lock_model``, returning the model's owner and latest READY version in the same
+        read; ``ModelNotFoundError`` when there is no such model."""
 
     def update_model(
         self,

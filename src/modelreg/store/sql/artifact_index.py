@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import ModelVersion
@@ -61,6 +62,7 @@ class SqlVersionExtras:
     """Stage, source and the other MLflow-only fields of model versions."""
 
     session: Session
+    inserted_versions: dict[tuple[str, int], int]  # by ``SqlTransaction``
 
     if TYPE_CHECKING:
 
@@ -102,8 +104,13 @@ class SqlVersionExtras:
         run_link: str | None = None,
         logged_model_id: str | None = None,
     ) -> VersionExtras:
-        version_id = self._version_id(model_name, version)
-        row = self.session.get(VersionExtrasRow, version_id)
+        fresh = self.inserted_versions.get((model_name, version))
+        if fresh is None:
+            version_id = self._version_id(model_name, version)
+            row = self.session.get(VersionExtrasRow, version_id)
+        else:  # inserted by this transaction: its row, if any, is in the session already
+            version_id = fresh
+            row = self.session.identity_map.get(identity_key(VersionExtrasRow, version_id))
         if row is None:
             row = VersionExtrasRow(
                 version_id=version_id, stage=Stage.NONE, run_link="", updated_at=now

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ScalarSelect, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from modelreg.domain.entities import (
     Event,
     FileEntry,
     Lineage,
+    ModelHead,
     ModelVersion,
     RegisteredModel,
     UploadSession,
@@ -82,6 +83,9 @@ class SqlTransaction(
     def __init__(self, session: Session) -> None:
         self.session = session
         self.pending_events: list[Event] = []  # chained by ``seal`` at commit (audit.py)
+        # (model name, number) -> row id of the versions this transaction inserted, so rows
+        # written about them in the same transaction need not look the id up.
+        self.inserted_versions: dict[tuple[str, int], int] = {}
 
     # -- models ------------------------------------------------------------------------------
 
@@ -128,6 +132,16 @@ class SqlTransaction(
         self.session.execute(
             select(RegisteredModelRow.id).where(RegisteredModelRow.name == name).with_for_update()
         )
+
+    def lock_model_head(self, name: str) -> ModelHead:
+        found = self.session.execute(
+            select(RegisteredModelRow.owner, _newest_live_version())
+            .where(RegisteredModelRow.name == name)
+            .with_for_update(of=RegisteredModelRow)
+        ).one_or_none()
+        if found is None:
+            raise ModelNotFoundError(f"model {name!r} does not exist", model=name)
+        return ModelHead(name, found[0], found[1])
 
     def update_model(
         self,
@@ -190,22 +204,11 @@ class SqlTransaction(
             .where(AliasRow.model_id.in_(ids))
         ):
             aliases[model_id][alias] = version
-        # Per model, the newest live version read backwards along the (model_id, version)
-        # index: one row each, where MAX() over a GROUP BY read every version of the model.
-        newest = (
-            select(ModelVersionRow.version)
-            .where(
-                ModelVersionRow.model_id == RegisteredModelRow.id,
-                ModelVersionRow.status == VersionStatus.READY,
-                ModelVersionRow.archived_at.is_(None),
-            )
-            .order_by(ModelVersionRow.version.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
         latest: dict[int, int | None] = dict(
             self.session.execute(
-                select(RegisteredModelRow.id, newest).where(RegisteredModelRow.id.in_(ids))
+                select(RegisteredModelRow.id, _newest_live_version()).where(
+                    RegisteredModelRow.id.in_(ids)
+                )
             ).all()
         )
         return [
@@ -233,18 +236,20 @@ class SqlTransaction(
         created_by: str,
         now: datetime,
     ) -> ModelVersion:
-        model = self._model_row(model_name)
         # The counter update takes the model row's write lock (PostgreSQL) inside this
         # transaction, so concurrent writers are numbered one after another without gaps.
-        number = self.session.execute(
+        allocated = self.session.execute(
             update(RegisteredModelRow)
-            .where(RegisteredModelRow.id == model.id)
+            .where(RegisteredModelRow.name == model_name)
             .values(last_version=RegisteredModelRow.last_version + 1, updated_at=now)
-            .returning(RegisteredModelRow.last_version)
-        ).scalar_one()
+            .returning(RegisteredModelRow.id, RegisteredModelRow.last_version)
+        ).one_or_none()
+        if allocated is None:
+            raise ModelNotFoundError(f"model {model_name!r} does not exist", model=model_name)
+        model_id, number = allocated
         lineage = draft.lineage
         row = ModelVersionRow(
-            model_id=model.id,
+            model_id=model_id,
             version=number,
             status=status,
             description=draft.description,
@@ -259,6 +264,7 @@ class SqlTransaction(
         )
         self.session.add(row)
         self.session.flush()
+        self.inserted_versions[(model_name, number)] = row.id
         self.session.add_all(
             VersionFileRow(version_id=row.id, path=f.path, size=f.size, digest=str(f.digest))
             for f in draft.files
@@ -273,7 +279,30 @@ class SqlTransaction(
             VersionTagRow(version_id=row.id, key=k, value=v) for k, v in draft.tags.items()
         )
         self.session.flush()
-        return self._versions([(row, model_name)])[0]
+        # Built from what was just written rather than read back (five SELECTs on the path of
+        # every push), in the order ``_versions`` reads: files by path, key-values by key.
+        return ModelVersion(
+            model_name=model_name,
+            version=number,
+            status=status,
+            description=draft.description,
+            params=dict(sorted(draft.params.items())),
+            metrics={k: float(v) for k, v in sorted(draft.metrics.items())},
+            tags=dict(sorted(draft.tags.items())),
+            lineage=Lineage(
+                source_commit=lineage.source_commit,
+                source_url=lineage.source_url,
+                datasets=tuple(lineage.datasets),
+                parent_version=lineage.parent_version,
+                run_id=lineage.run_id,
+                experiment_id=lineage.experiment_id,
+            ),
+            files=tuple(sorted(draft.files, key=lambda f: f.path)),
+            created_by=created_by,
+            created_at=now,
+            aliases=(),
+            archived_at=None,
+        )
 
     def _version_row(self, model_name: str, version: int) -> ModelVersionRow:
         row = self.session.scalars(
@@ -521,6 +550,22 @@ class SqlTransaction(
             select(UploadSessionRow).where(UploadSessionRow.started_at < moment)
         )
         return [_upload(row) for row in rows]
+
+
+def _newest_live_version() -> ScalarSelect[int]:
+    """Per model row of the enclosing query, its newest live version read backwards along the
+    (model_id, version) index: one row each, where MAX() over a GROUP BY read every version."""
+    return (
+        select(ModelVersionRow.version)
+        .where(
+            ModelVersionRow.model_id == RegisteredModelRow.id,
+            ModelVersionRow.status == VersionStatus.READY,
+            ModelVersionRow.archived_at.is_(None),
+        )
+        .order_by(ModelVersionRow.version.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def _upload(row: UploadSessionRow) -> UploadSession:
