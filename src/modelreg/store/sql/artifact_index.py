@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import ModelVersion
 from modelreg.domain.errors import InvalidArgumentError
 from modelreg.domain.tracking import ArtifactEntry, Stage, VersionExtras
-from modelreg.store.sql.tables import ModelVersionRow, RegisteredModelRow
+from modelreg.store.sql.tables import ModelVersionRow, RegisteredModelRow, core_table
 from modelreg.store.sql.tracking import ArtifactRow, VersionExtrasRow
 
 _KEYS_PER_QUERY = 1000
@@ -62,7 +62,7 @@ class SqlVersionExtras:
     """Stage, source and the other MLflow-only fields of model versions."""
 
     session: Session
-    inserted_versions: dict[tuple[str, int], int]  # by ``SqlTransaction``
+    versions_without_extras: dict[tuple[str, int], int]  # by ``SqlTransaction``
 
     if TYPE_CHECKING:
 
@@ -104,13 +104,19 @@ class SqlVersionExtras:
         run_link: str | None = None,
         logged_model_id: str | None = None,
     ) -> VersionExtras:
-        fresh = self.inserted_versions.get((model_name, version))
-        if fresh is None:
-            version_id = self._version_id(model_name, version)
-            row = self.session.get(VersionExtrasRow, version_id)
-        else:  # inserted by this transaction: its row, if any, is in the session already
-            version_id = fresh
-            row = self.session.identity_map.get(identity_key(VersionExtrasRow, version_id))
+        fresh = self.versions_without_extras.pop((model_name, version), None)
+        if fresh is not None:  # inserted by this transaction: one INSERT, nothing to look up
+            extras = VersionExtras(
+                stage=stage or Stage.NONE,
+                source=source,
+                run_link=run_link or "",
+                logged_model_id=logged_model_id,
+                updated_at=now,
+            )
+            self.session.execute(_INSERT_EXTRAS, {"version_id": fresh, **asdict(extras)})
+            return extras
+        version_id = self._version_id(model_name, version)
+        row = self.session.get(VersionExtrasRow, version_id)
         if row is None:
             row = VersionExtrasRow(
                 version_id=version_id, stage=Stage.NONE, run_link="", updated_at=now
@@ -201,6 +207,9 @@ class SqlVersionExtras:
 
 def _artifact(row: ArtifactRow) -> ArtifactEntry:
     return ArtifactEntry(row.path, row.size, Digest.parse(row.digest), row.updated_at)
+
+
+_INSERT_EXTRAS = insert(core_table(VersionExtrasRow))
 
 
 def _extras(row: VersionExtrasRow) -> VersionExtras:

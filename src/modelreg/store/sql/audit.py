@@ -10,8 +10,9 @@ after every other lock of the transaction, so appenders cannot deadlock with eac
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,7 @@ from modelreg.domain.audit import (
 )
 from modelreg.domain.entities import Event
 from modelreg.store.sql.records_tables import HEAD_ID, AuditChainHeadRow
-from modelreg.store.sql.tables import EventRow
+from modelreg.store.sql.tables import EventRow, core_table
 
 _LIKE_ESCAPE = "\\"
 
@@ -45,21 +46,21 @@ class AuditLogSql:
         """Chain and insert the queued events; the last statement before the commit."""
         if not self.pending_events:
             return
-        head = self._lock_head(self.pending_events[0].at)
-        seq, previous = head.seq, head.hash
+        seq, previous = self._lock_head(self.pending_events[0].at)
+        rows = []
         for event in self.pending_events:
             seq += 1
             entry = chain_entry(event, seq=seq, prev_hash=previous)
-            self.session.add(_row(entry))
+            rows.append(_values(entry))
             previous = entry.hash
-        head.seq, head.hash = seq, previous
+        self.session.execute(_INSERT_EVENTS, rows)
+        self.session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": previous})
         self.pending_events.clear()
-        self.session.flush()
 
-    def _lock_head(self, now: datetime) -> AuditChainHeadRow:
-        row = self._head_row(lock=True)
-        if row is not None:
-            return row
+    def _lock_head(self, now: datetime) -> tuple[int, str]:
+        found = self.session.execute(_LOCK_HEAD).one_or_none()
+        if found is not None:
+            return found[0], found[1]
         last = self.session.scalars(
             select(EventRow).order_by(EventRow.seq.desc()).limit(1)
         ).one_or_none()
@@ -89,14 +90,12 @@ class AuditLogSql:
                         details={"last_seq": last.seq, "last_hash": last.hash},
                     ),
                 )
-        return self.session.scalars(_head_statement(lock=True)).one()
-
-    def _head_row(self, *, lock: bool) -> AuditChainHeadRow | None:
-        return self.session.scalars(_head_statement(lock=lock)).one_or_none()
+        seq, hash_ = self.session.execute(_LOCK_HEAD).one()
+        return seq, hash_
 
     def audit_head(self) -> ChainHead | None:
-        row = self._head_row(lock=False)
-        return None if row is None else ChainHead(row.seq, row.hash)
+        found = self.session.execute(_READ_HEAD).one_or_none()
+        return None if found is None else ChainHead(found[0], found[1])
 
     def list_audit(
         self, query: AuditQuery, *, after_seq: int | None, limit: int, descending: bool = False
@@ -148,31 +147,33 @@ class AuditLogSql:
         ]
 
 
-def _head_statement(*, lock: bool) -> Select[AuditChainHeadRow]:
-    statement = (
-        select(AuditChainHeadRow)
-        .where(AuditChainHeadRow.id == HEAD_ID)
-        # The row may already be in the session from an earlier read: take the locked values.
-        .execution_options(populate_existing=True)
-    )
-    return statement.with_for_update() if lock else statement
+# Core statements, built once: every write of the registry runs them (tables.core_table).
+_HEAD = core_table(AuditChainHeadRow)
+_READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID)
+_LOCK_HEAD = _READ_HEAD.with_for_update()
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+_INSERT_EVENTS = insert(core_table(EventRow))
 
 
-def _row(entry: AuditEntry) -> EventRow:
-    return EventRow(
-        seq=entry.seq,
-        model_name=entry.model_name,
-        version=entry.version,
-        action=entry.action,
-        actor=entry.actor,
-        at=entry.at,
-        target=entry.target,
-        before=entry.before,
-        after=entry.after,
-        details=dict(entry.details),
-        prev_hash=entry.prev_hash,
-        hash=entry.hash,
-    )
+def _values(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "model_name": entry.model_name,
+        "version": entry.version,
+        "action": entry.action,
+        "actor": entry.actor,
+        "at": entry.at,
+        "target": entry.target,
+        "before": entry.before,
+        "after": entry.after,
+        "details": dict(entry.details),
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
 
 
 def _entry(row: EventRow) -> AuditEntry:

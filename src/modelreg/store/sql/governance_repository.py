@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from modelreg.domain.errors import PromotionNotFoundError, WebhookNotFoundError
@@ -56,12 +56,14 @@ class GovernanceRepository:
         return _policy(row)
 
     def get_policy_revision(self, scope: str, revision: int | None = None) -> PolicyRevision | None:
-        statement = select(PolicyRevisionRow).where(PolicyRevisionRow.scope == scope)
-        if revision is None:
-            statement = statement.order_by(PolicyRevisionRow.revision.desc()).limit(1)
+        if revision is None:  # read twice on every push (the default's and the model's)
+            row = self.session.scalars(_LATEST_POLICY, {"scope": scope}).one_or_none()
         else:
-            statement = statement.where(PolicyRevisionRow.revision == revision)
-        row = self.session.scalars(statement).one_or_none()
+            row = self.session.scalars(
+                select(PolicyRevisionRow).where(
+                    PolicyRevisionRow.scope == scope, PolicyRevisionRow.revision == revision
+                )
+            ).one_or_none()
         return None if row is None else _policy(row)
 
     def list_policy_revisions(self, scope: str) -> list[PolicyRevision]:
@@ -316,3 +318,11 @@ def _delivery(row: WebhookOutboxRow) -> WebhookDelivery:
         last_error=row.last_error,
         delivered_at=row.delivered_at,
     )
+
+
+_LATEST_POLICY = (
+    select(PolicyRevisionRow)
+    .where(PolicyRevisionRow.scope == bindparam("scope"))
+    .order_by(PolicyRevisionRow.revision.desc())
+    .limit(1)
+)

@@ -10,9 +10,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, delete, select, update
+from sqlalchemy import ScalarSelect, Select, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import (
@@ -61,6 +62,7 @@ from modelreg.store.sql.tables import (
     VersionMetricRow,
     VersionParamRow,
     VersionTagRow,
+    core_table,
     utcnow,
 )
 from modelreg.store.sql.tracking_repository import SqlTrackingRepository
@@ -83,9 +85,9 @@ class SqlTransaction(
     def __init__(self, session: Session) -> None:
         self.session = session
         self.pending_events: list[Event] = []  # chained by ``seal`` at commit (audit.py)
-        # (model name, number) -> row id of the versions this transaction inserted, so rows
-        # written about them in the same transaction need not look the id up.
-        self.inserted_versions: dict[tuple[str, int], int] = {}
+        # (model name, number) -> row id of versions this transaction inserted and has not
+        # yet written MLflow fields for: ``set_version_extras`` then inserts without lookups.
+        self.versions_without_extras: dict[tuple[str, int], int] = {}
 
     # -- models ------------------------------------------------------------------------------
 
@@ -134,11 +136,7 @@ class SqlTransaction(
         )
 
     def lock_model_head(self, name: str) -> ModelHead:
-        found = self.session.execute(
-            select(RegisteredModelRow.owner, _newest_live_version())
-            .where(RegisteredModelRow.name == name)
-            .with_for_update(of=RegisteredModelRow)
-        ).one_or_none()
+        found = self.session.execute(_LOCK_MODEL_HEAD, {"name": name}).one_or_none()
         if found is None:
             raise ModelNotFoundError(f"model {name!r} does not exist", model=name)
         return ModelHead(name, found[0], found[1])
@@ -239,46 +237,46 @@ class SqlTransaction(
         # The counter update takes the model row's write lock (PostgreSQL) inside this
         # transaction, so concurrent writers are numbered one after another without gaps.
         allocated = self.session.execute(
-            update(RegisteredModelRow)
-            .where(RegisteredModelRow.name == model_name)
-            .values(last_version=RegisteredModelRow.last_version + 1, updated_at=now)
-            .returning(RegisteredModelRow.id, RegisteredModelRow.last_version)
+            _NEXT_VERSION_NUMBER, {"model_name": model_name, "now": now}
         ).one_or_none()
         if allocated is None:
             raise ModelNotFoundError(f"model {model_name!r} does not exist", model=model_name)
         model_id, number = allocated
+        # A Core UPDATE leaves a loaded copy of the model row stale: reload it if read again.
+        loaded = self.session.identity_map.get(identity_key(RegisteredModelRow, model_id))
+        if loaded is not None:
+            self.session.expire(loaded, ["last_version", "updated_at"])
         lineage = draft.lineage
-        row = ModelVersionRow(
-            model_id=model_id,
-            version=number,
-            status=status,
-            description=draft.description,
-            created_by=created_by,
-            created_at=now,
-            source_commit=lineage.source_commit,
-            source_url=lineage.source_url,
-            parent_version=lineage.parent_version,
-            run_id=lineage.run_id,
-            experiment_id=lineage.experiment_id,
-            datasets=list(lineage.datasets),
-        )
-        self.session.add(row)
-        self.session.flush()
-        self.inserted_versions[(model_name, number)] = row.id
-        self.session.add_all(
-            VersionFileRow(version_id=row.id, path=f.path, size=f.size, digest=str(f.digest))
+        version_id = self.session.execute(
+            _INSERT_VERSION,
+            {
+                "model_id": model_id,
+                "version": number,
+                "status": status,
+                "description": draft.description,
+                "created_by": created_by,
+                "created_at": now,
+                "source_commit": lineage.source_commit,
+                "source_url": lineage.source_url,
+                "parent_version": lineage.parent_version,
+                "run_id": lineage.run_id,
+                "experiment_id": lineage.experiment_id,
+                "datasets": list(lineage.datasets),
+            },
+        ).scalar_one()
+        self.versions_without_extras[(model_name, number)] = version_id
+        files = [
+            {"version_id": version_id, "path": f.path, "size": f.size, "digest": str(f.digest)}
             for f in draft.files
-        )
-        self.session.add_all(
-            VersionParamRow(version_id=row.id, key=k, value=v) for k, v in draft.params.items()
-        )
-        self.session.add_all(
-            VersionMetricRow(version_id=row.id, key=k, value=v) for k, v in draft.metrics.items()
-        )
-        self.session.add_all(
-            VersionTagRow(version_id=row.id, key=k, value=v) for k, v in draft.tags.items()
-        )
-        self.session.flush()
+        ]
+        for statement, values in (
+            (_INSERT_FILES, files),
+            (_INSERT_PARAMS, _key_values_of(version_id, draft.params)),
+            (_INSERT_METRICS, _key_values_of(version_id, draft.metrics)),
+            (_INSERT_TAGS, _key_values_of(version_id, draft.tags)),
+        ):
+            if values:
+                self.session.execute(statement, values)
         # Built from what was just written rather than read back (five SELECTs on the path of
         # every push), in the order ``_versions`` reads: files by path, key-values by key.
         return ModelVersion(
@@ -552,6 +550,34 @@ class SqlTransaction(
         return [_upload(row) for row in rows]
 
 
+# Core statements on the path of every push, built once (tables.core_table).
+_VERSIONS = core_table(ModelVersionRow)
+_MODELS = core_table(RegisteredModelRow)
+_NEXT_VERSION_NUMBER = (
+    update(_MODELS)
+    .where(_MODELS.c.name == bindparam("model_name"))
+    .values(last_version=_MODELS.c.last_version + 1, updated_at=bindparam("now"))
+    .returning(_MODELS.c.id, _MODELS.c.last_version)
+)
+_INSERT_VERSION = insert(_VERSIONS).returning(_VERSIONS.c.id)
+_INSERT_FILES = insert(core_table(VersionFileRow))
+_INSERT_PARAMS = insert(core_table(VersionParamRow))
+_INSERT_METRICS = insert(core_table(VersionMetricRow))
+_INSERT_TAGS = insert(core_table(VersionTagRow))
+
+
+def _lock_model_head() -> Select[str | None, int]:
+    return (
+        select(RegisteredModelRow.owner, _newest_live_version())
+        .where(RegisteredModelRow.name == bindparam("name"))
+        .with_for_update(of=RegisteredModelRow)
+    )
+
+
+def _key_values_of(version_id: int, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"version_id": version_id, "key": k, "value": v} for k, v in values.items()]
+
+
 def _newest_live_version() -> ScalarSelect[int]:
     """Per model row of the enclosing query, its newest live version read backwards along the
     (model_id, version) index: one row each, where MAX() over a GROUP BY read every version."""
@@ -566,6 +592,9 @@ def _newest_live_version() -> ScalarSelect[int]:
         .limit(1)
         .scalar_subquery()
     )
+
+
+_LOCK_MODEL_HEAD = _lock_model_head()
 
 
 def _upload(row: UploadSessionRow) -> UploadSession:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -51,12 +51,7 @@ class ScanRepositorySql:
         rows: dict[str, list[BlobScanRow]] = defaultdict(list)
         for start in range(0, len(wanted), _BATCH):
             batch = wanted[start : start + _BATCH]
-            statement = (
-                select(BlobScanRow)
-                .where(BlobScanRow.digest.in_(batch))
-                .order_by(BlobScanRow.digest, BlobScanRow.engine)
-            )
-            for row in self.session.scalars(statement):
+            for row in self.session.scalars(_SCANS_OF, {"digests": batch}):
                 rows[row.digest].append(row)
         return {Digest.parse(digest): _scan(group) for digest, group in rows.items()}
 
@@ -193,3 +188,11 @@ def _release(model_name: str, version: int, rows: list[QuarantineReleaseRow]) ->
     return QuarantineRelease(
         model_name, version, first.reason, first.released_by, first.released_at, files
     )
+
+
+# Read before every commit of a version: built once.
+_SCANS_OF = (
+    select(BlobScanRow)
+    .where(BlobScanRow.digest.in_(bindparam("digests", expanding=True)))
+    .order_by(BlobScanRow.digest, BlobScanRow.engine)
+)

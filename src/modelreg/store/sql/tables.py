@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -71,6 +72,15 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSONDocument,
         list[str]: JSONDocument,
     }
+
+
+def core_table(row: type[Base]) -> Table:
+    """The Core table of a mapped class, for the statements on the path of every write that
+    skip the ORM's unit of work (built once, with bound parameters, so they compile once)."""
+    table = row.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{row.__name__} is not mapped to a table")
+    return table
 
 
 class RegisteredModelRow(Base):
