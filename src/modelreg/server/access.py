@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from modelreg.domain.access import Principal
 from modelreg.domain.errors import (
@@ -38,13 +39,26 @@ def check(request: Request, action: Action, model_name: str | None = None) -> Pr
     return principal
 
 
+async def check_async(request: Request, action: Action, model_name: str | None = None) -> Principal:
+    """``check`` for async dependencies: on the event loop when the answer needs no store read
+    (``AccessControl.decides_alone``), else in a worker thread. A sync dependency would cost a
+    thread hop on every request, open mode included."""
+    principal = get_principal(request)
+    access = get_access(request)
+    if access.decides_alone(principal, action):
+        access.require(principal, action, model_name)
+    else:
+        await run_in_threadpool(access.require, principal, action, model_name)
+    return principal
+
+
 def requires(action: Action, *, param: str = "name") -> Any:
     """A dependency: the caller may do ``action`` on the model named by path parameter
     ``param`` (for registry actions: at all)."""
 
-    def dependency(request: Request) -> None:
+    async def dependency(request: Request) -> None:
         name = request.path_params.get(param) if is_model_action(action) else None
-        check(request, action, name)
+        await check_async(request, action, name)
 
     return Depends(dependency)
 
@@ -52,9 +66,9 @@ def requires(action: Action, *, param: str = "name") -> Any:
 def requires_ref(action: Action = Action.READ, *, param: str = "ref") -> Any:
     """As ``requires``, for the model of a ``NAME[/VERSION|@ALIAS]`` query parameter."""
 
-    def dependency(request: Request) -> None:
+    async def dependency(request: Request) -> None:
         ref = request.query_params.get(param)
-        check(request, action, parse_ref(ref).name if ref else None)
+        await check_async(request, action, parse_ref(ref).name if ref else None)
 
     return Depends(dependency)
 
@@ -105,9 +119,9 @@ def requires_blob() -> Any:
     return Depends(dependency)
 
 
-def get_visibility(request: Request) -> Visibility | None:
+async def get_visibility(request: Request) -> Visibility | None:
     """The caller may search (read scope); the constraint its results are filtered by."""
-    return get_access(request).visibility(check(request, Action.SEARCH))
+    return get_access(request).visibility(await check_async(request, Action.SEARCH))
 
 
 def get_readable_by(request: Request) -> Visibility | None:

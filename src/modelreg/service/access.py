@@ -52,6 +52,11 @@ class AccessControl:
         with self.store.transaction() as tx:
             return effective_role(tx.list_grants(model_name), principal)
 
+    def decides_alone(self, principal: Principal, action: Action) -> bool:
+        """Whether ``require`` answers without reading the store (open mode, admins and
+        registry-wide actions), so the HTTP edge can check on the event loop."""
+        return principal.open_mode or principal.admin or not is_model_action(action)
+
     def visibility(self, principal: Principal) -> Visibility | None:
         """The constraint a search for ``principal`` runs under; None: sees every model."""
         if principal.open_mode or principal.admin:

@@ -12,38 +12,38 @@ from fastapi import Depends, Request
 from modelreg.domain.errors import ModelregError
 from modelreg.domain.permissions import Action, is_model_action
 from modelreg.domain.tracking import REGISTRY_ARTIFACT_ROOT, parse_source
-from modelreg.server.access import check
+from modelreg.server.access import check_async
 from modelreg.server.mlflow.messages import MessageDep
 
 
 def mlflow_requires(action: Action, *, field: str = "name") -> Any:
     """A dependency: the caller may do ``action`` on the model the message's ``field`` names."""
 
-    def dependency(request: Request, msg: MessageDep) -> None:
-        check(request, action, msg.required(field) if is_model_action(action) else None)
+    async def dependency(request: Request, msg: MessageDep) -> None:
+        await check_async(request, action, msg.required(field) if is_model_action(action) else None)
 
     return Depends(dependency)
 
 
-def tracking_access(request: Request) -> None:
+async def tracking_access(request: Request) -> None:
     """Experiments and runs belong to no model: reading them needs the read scope, changing
     them the write scope (searches are POSTs, so they are told apart by name)."""
     reading = request.method in ("GET", "HEAD") or request.url.path.endswith("/search")
-    check(request, Action.TRACK if reading else Action.LOG)
+    await check_async(request, Action.TRACK if reading else Action.LOG)
 
 
-def artifact_access(request: Request) -> None:
+async def artifact_access(request: Request) -> None:
     """``_registry/<name>/...`` shows registered versions: READ on that model; the rest of the
     artifact tree is tracking data."""
     path = request.path_params.get("path") or request.query_params.get("path") or ""
     parts = path.strip("/").split("/")
     if parts[0] == REGISTRY_ARTIFACT_ROOT and len(parts) > 1 and parts[1]:
-        check(request, Action.READ, parts[1])
+        await check_async(request, Action.READ, parts[1])
         return
-    tracking_access(request)
+    await tracking_access(request)
 
 
-def source_access(request: Request, msg: MessageDep) -> None:
+async def source_access(request: Request, msg: MessageDep) -> None:
     """A new version copies the files of its ``source``: when that is another registered
     version (``models:/NAME/...`` or ``_registry/NAME/...``), the caller must be able to read
     it. A malformed source is left for the use case to refuse in its own words."""
@@ -53,6 +53,6 @@ def source_access(request: Request, msg: MessageDep) -> None:
         return
     parts = (ref.path or "").split("/")
     if ref.kind == "version" and ref.model_name:
-        check(request, Action.READ, ref.model_name)
+        await check_async(request, Action.READ, ref.model_name)
     elif ref.kind == "artifacts" and parts[0] == REGISTRY_ARTIFACT_ROOT and len(parts) > 1:
-        check(request, Action.READ, parts[1])
+        await check_async(request, Action.READ, parts[1])

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from modelreg.domain.digests import Digest
@@ -36,10 +36,11 @@ class SqlArtifactIndex:
         return None if row is None else _artifact(row)
 
     def artifacts_under(self, folder: str) -> list[ArtifactEntry]:
-        statement = select(ArtifactRow).order_by(ArtifactRow.path)
-        if folder:
-            statement = statement.where(_below(folder))
-        return [_artifact(row) for row in self.session.scalars(statement)]
+        if not folder:
+            rows = self.session.scalars(select(ArtifactRow).order_by(ArtifactRow.path))
+        else:  # on the path of every registration from a run: built once
+            rows = self.session.scalars(_ARTIFACTS_UNDER, {"pattern": _below_pattern(folder)})
+        return [_artifact(row) for row in rows]
 
     def artifact_clash(self, path: str) -> str | None:
         parts = path.split("/")
@@ -224,5 +225,16 @@ def _extras(row: VersionExtrasRow) -> VersionExtras:
 
 def _below(folder: str) -> ColumnElement[bool]:
     """``path`` is inside ``folder`` (LIKE with the folder's wildcards escaped)."""
+    return ArtifactRow.path.like(_below_pattern(folder), escape="\\")
+
+
+def _below_pattern(folder: str) -> str:
     escaped = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return ArtifactRow.path.like(f"{escaped}/%", escape="\\")
+    return f"{escaped}/%"
+
+
+_ARTIFACTS_UNDER = (
+    select(ArtifactRow)
+    .where(ArtifactRow.path.like(bindparam("pattern"), escape="\\"))
+    .order_by(ArtifactRow.path)
+)

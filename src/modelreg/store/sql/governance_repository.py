@@ -197,10 +197,7 @@ class GovernanceRepository:
         return _subscription(self._subscription_row(subscription_id))
 
     def list_subscriptions(self) -> list[WebhookSubscription]:
-        rows = self.session.scalars(
-            select(WebhookSubscriptionRow).order_by(WebhookSubscriptionRow.id)
-        )
-        return [_subscription(row) for row in rows]
+        return [_subscription(row) for row in self.session.scalars(_SUBSCRIPTIONS)]
 
     def delete_subscription(self, subscription_id: int) -> None:
         self.session.delete(self._subscription_row(subscription_id))
@@ -326,3 +323,6 @@ _LATEST_POLICY = (
     .order_by(PolicyRevisionRow.revision.desc())
     .limit(1)
 )
+
+# Read by every write that records an event (service/outbox.py).
+_SUBSCRIPTIONS = select(WebhookSubscriptionRow).order_by(WebhookSubscriptionRow.id)
