@@ -10,8 +10,9 @@ Targets, each started on a free 127.0.0.1 port and stopped before the next one s
 * ``mlflow-w1``: the same with ``--workers 1`` (on the same database and artifacts, so it is
   not populated twice);
 * ``floor``: ``canned_server.py``, answering each metadata call with the bytes modelreg sent for
-  it, prepared in advance: the client's own cost plus one local round trip, the least any server
-  can take (needs ``modelreg`` earlier in ``--targets``; metadata calls only).
+  it, prepared in advance, dropping the upload and streaming the download from the file: the
+  client's own cost plus local HTTP, the least any server can take (needs ``modelreg`` earlier
+  in ``--targets``).
 
 Workload, all through ``MlflowClient`` (the unmodified client, HTTP retries off):
 
@@ -209,9 +210,6 @@ def workload(server: Server, scratch: Path, args: argparse.Namespace, populate: 
     results.figures["alias_lookup"] = timed(
         lambda: client.get_model_version_by_alias(search_model, "champion"), args.repeat
     )
-    if server.name == "modelreg":
-        capture_answers(server.url, model, search_model, scratch / "answers.json")
-
     big = scratch / "big.bin"
     if not big.exists():
         with big.open("wb") as handle:
@@ -234,6 +232,8 @@ def workload(server: Server, scratch: Path, args: argparse.Namespace, populate: 
     assert Path(path).stat().st_size == size
     shutil.rmtree(target)
     results.figures["peak_rss_MiB"] = server.peak_rss() / MiB
+    if server.name == "modelreg":
+        capture_answers(server.url, model, search_model, run, scratch / "answers.json")
     return results
 
 
@@ -255,34 +255,43 @@ def touch_memory(scratch: Path, size: int) -> float:
     return size / MiB / elapsed
 
 
-def capture_answers(url: str, created: str, searched: str, out: Path) -> None:
-    """The bodies modelreg answered to the workload's metadata calls, for ``canned_server``."""
-    api = f"{url}/api/2.0/mlflow"
+def capture_answers(url: str, created: str, searched: str, run: Any, out: Path) -> None:
+    """The bodies modelreg answered to the workload's calls, for ``canned_server``: metadata,
+    and the calls around a transfer (the run, server-info, the listing of the file)."""
+    root = run.info.artifact_uri.removeprefix("mlflow-artifacts:/")
     calls = {
-        "/registered-models/alias": {"name": searched, "alias": "champion"},
-        "/model-versions/search": {"filter": f"name = '{searched}'", "max_results": 100},
-        "/registered-models/search": {"max_results": 100},
-        "/model-versions/get": {"name": created, "version": "1"},
+        "/api/2.0/mlflow/registered-models/alias": {"name": searched, "alias": "champion"},
+        "/api/2.0/mlflow/model-versions/search": {
+            "filter": f"name = '{searched}'",
+            "max_results": 100,
+        },
+        "/api/2.0/mlflow/registered-models/search": {"max_results": 100},
+        "/api/2.0/mlflow/model-versions/get": {"name": created, "version": "1"},
+        "/api/2.0/mlflow/runs/get": {"run_id": run.info.run_id},
+        "/api/3.0/mlflow/server-info": {},
+        "/api/2.0/mlflow-artifacts/artifacts": {"path": f"{root}/big/big.bin"},
     }
     answers = {}
     for path, params in calls.items():
-        response = httpx.get(f"{api}{path}", params=params, timeout=60)
+        response = httpx.get(f"{url}{path}", params=params, timeout=60)
         response.raise_for_status()
-        answers[f"/api/2.0/mlflow{path}"] = response.text
+        answers[path] = response.text
     # A new version is answered in the same shape as a read of one.
     answers["/api/2.0/mlflow/model-versions/create"] = answers["/api/2.0/mlflow/model-versions/get"]
     out.write_text(json.dumps(answers))
 
 
-def floor_server(root: Path, answers: Path) -> Server:
+def floor_server(root: Path, answers: Path, big: Path) -> Server:
     port = free_port()
     script = Path(__file__).resolve().parent / "canned_server.py"
     command = [sys.executable, str(script), "--port", str(port), "--answers", str(answers)]
+    command += ["--file", str(big)]
     return start("floor", command, "/health", root / "floor.log", {})
 
 
-def floor_workload(server: Server, args: argparse.Namespace) -> Results:
-    """The metadata part of ``workload`` against canned answers (same calls, same counts)."""
+def floor_workload(server: Server, scratch: Path, args: argparse.Namespace) -> Results:
+    """``workload`` against canned answers: the same metadata calls, and the same transfers of
+    the same file (the upload dropped, the download streamed from the file)."""
     client = MlflowClient(tracking_uri=server.url, registry_uri=server.url)
     results = Results(server.name)
     source = "runs:/0123456789abcdef0123456789abcdef/model"
@@ -302,6 +311,26 @@ def floor_workload(server: Server, args: argparse.Namespace) -> Results:
     results.figures["alias_lookup"] = timed(
         lambda: client.get_model_version_by_alias("search-target", "champion"), args.repeat
     )
+    mlflow.set_tracking_uri(server.url)
+    # Any run id gets modelreg's run back; a new one, because the client caches each run's
+    # artifact location with the server it first asked.
+    run_id = os.urandom(16).hex()
+    big = scratch / "big.bin"
+    size = big.stat().st_size
+    results.figures["page_cache_write_MBps"] = touch_memory(scratch, size)
+    began = time.perf_counter()
+    client.log_artifact(run_id, str(big), "big")
+    results.figures["upload_MBps"] = size / MiB / (time.perf_counter() - began)
+    target = scratch / "down-floor"
+    target.mkdir()
+    touch_memory(scratch, size)
+    began = time.perf_counter()
+    path = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="big/big.bin", dst_path=str(target)
+    )
+    results.figures["download_MBps"] = size / MiB / (time.perf_counter() - began)
+    assert Path(path).stat().st_size == size
+    shutil.rmtree(target)
     return results
 
 
@@ -324,7 +353,7 @@ def print_table(all_results: list[Results]) -> None:
         for result in all_results:
             try:
                 cells.append(f"{render(result.figures):>14}")
-            except KeyError:  # the floor has no transfers
+            except KeyError:  # the floor has no server memory of interest
                 cells.append(f"{'-':>14}")
         print(f"{label:28}" + "".join(cells))
 
@@ -352,10 +381,10 @@ def main() -> None:
         mlflow_populated = False
         for target in wanted:
             if target == "floor":
-                server = floor_server(root, scratch / "answers.json")
+                server = floor_server(root, scratch / "answers.json", scratch / "big.bin")
                 try:
                     print(f"floor: canned answers at {server.url} ...", file=sys.stderr)
-                    all_results.append(floor_workload(server, args))
+                    all_results.append(floor_workload(server, scratch, args))
                 finally:
                     server.stop()
                 continue
