@@ -129,5 +129,3 @@ def _statements(services: Services) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
-
-
