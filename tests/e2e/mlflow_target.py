@@ -91,24 +91,36 @@ def modelreg_server(home: Path, extra_args: Sequence[str] = (), **env: str) -> I
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            assert process.poll() is None, (home / "server.log").read_text()
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "modelreg server did not start in time"
-            time.sleep(0.1)
+        wait_until_healthy(process, f"{url}/healthz", home / "server.log", STARTUP_TIMEOUT)
         yield url
     finally:
         process.kill()
         process.wait(timeout=10)
         log.close()
-        # The client keeps pooled connections to the server in cached sessions; drop them now,
-        # quietly, rather than as "unclosed socket" warnings when they are collected later.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _cached_get_request_session.cache_clear()
-            gc.collect()
+        forget_client_sessions()
+
+
+def wait_until_healthy(
+    process: subprocess.Popen[bytes], health: str, log: Path, timeout: float
+) -> None:
+    """Poll ``health`` until it answers 200; fails with the end of ``log`` if the server exits
+    first, and after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, log.read_text()[-3000:]
+        try:
+            if httpx.get(health, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"{health} did not answer within {timeout:.0f} s"
+        time.sleep(0.1)
+
+
+def forget_client_sessions() -> None:
+    """The MLflow client keeps pooled connections to a server in cached sessions: drop them
+    when that server stops, quietly, rather than as "unclosed socket" warnings later."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _cached_get_request_session.cache_clear()
+        gc.collect()

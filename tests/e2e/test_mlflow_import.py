@@ -4,18 +4,15 @@ aliases and files arrive, and a second run copies nothing."""
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 pytest.importorskip("mlflow")
@@ -24,11 +21,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import mlflow.pyfunc
     from mlflow import MlflowClient
-    from mlflow.utils.request_utils import _cached_get_request_session
 
 from modelreg import Client
 from modelreg.domain.errors import QuarantinedError
 from tests.e2e.conftest import clean_env, free_port, run_cli
+from tests.e2e.mlflow_target import forget_client_sessions, wait_until_healthy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
 
@@ -76,25 +73,13 @@ def mlflow_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + MLFLOW_STARTUP_TIMEOUT
-        while True:
-            assert process.poll() is None, (root / "server.log").read_text()[-3000:]
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "mlflow server did not start in time"
-            time.sleep(0.25)
+        wait_until_healthy(process, f"{url}/health", root / "server.log", MLFLOW_STARTUP_TIMEOUT)
         yield url
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
         log.close()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _cached_get_request_session.cache_clear()
-            gc.collect()
+        forget_client_sessions()
 
 
 def _log_files(client: MlflowClient, run_id: str, folder: Path, files: dict[str, bytes]) -> None:
