@@ -210,13 +210,14 @@ def files_under(tx: MetadataTransaction, folder: str) -> tuple[FileEntry, ...]:
         ) or tuple(
             FileEntry(f.path.rsplit("/", 1)[-1], f.size, f.digest) for f in files if f.path == inner
         )
-    single = tx.get_artifact(folder) if folder else None
-    if single is not None:
-        return (FileEntry(folder.rsplit("/", 1)[-1], single.size, single.digest),)
-    prefix = f"{folder}/" if folder else ""
-    return tuple(
-        FileEntry(e.path[len(prefix) :], e.size, e.digest) for e in tx.artifacts_under(folder)
-    )
+    if not folder:
+        return tuple(FileEntry(e.path, e.size, e.digest) for e in tx.artifacts_under(""))
+    found = tx.artifacts_at_or_under(folder)
+    single = [e for e in found if e.path == folder]
+    if single:  # ``folder`` names a file
+        return (FileEntry(folder.rsplit("/", 1)[-1], single[0].size, single[0].digest),)
+    prefix = f"{folder}/"
+    return tuple(FileEntry(e.path[len(prefix) :], e.size, e.digest) for e in found)
 
 
 def _in_registry(path: str) -> bool:

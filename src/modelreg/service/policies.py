@@ -67,8 +67,8 @@ def _scope(model_name: str | None) -> str:
 
 
 def effective_document(tx: MetadataTransaction, model_name: str) -> dict[str, Any]:
-    default = tx.get_policy_revision(DEFAULT_SCOPE)
-    own = tx.get_policy_revision(model_name)
+    found = tx.latest_policy_revisions([DEFAULT_SCOPE, model_name])
+    default, own = found.get(DEFAULT_SCOPE), found.get(model_name)
     return merge_documents(default.document if default else {}, own.document if own else {})
 
 

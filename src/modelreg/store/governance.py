@@ -33,6 +33,9 @@ class PolicyRepository(Protocol):
     def get_policy_revision(self, scope: str, revision: int | None = None) -> PolicyRevision | None:
         """The given revision of ``scope``, or its latest when ``revision`` is None."""
 
+    def latest_policy_revisions(self, scopes: Sequence[str]) -> dict[str, PolicyRevision]:
+        """The latest revision of each of ``scopes`` that has one, in one read."""
+
     def list_policy_revisions(self, scope: str) -> list[PolicyRevision]:
         """Every revision of ``scope``, newest first."""
 

@@ -145,6 +145,9 @@ class ArtifactIndex(Protocol):
     def artifacts_under(self, folder: str) -> list[ArtifactEntry]:
         """Every file below ``folder`` (``''`` for all), by path."""
 
+    def artifacts_at_or_under(self, path: str) -> list[ArtifactEntry]:
+        """The file ``path`` and every file below it, by path, in one read."""
+
     def artifact_clash(self, path: str) -> str | None:
         """A stored path that stops ``path`` from being a file: a file at one of its parent
         folders, or a file inside ``path`` itself."""

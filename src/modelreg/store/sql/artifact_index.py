@@ -42,6 +42,12 @@ class SqlArtifactIndex:
             rows = self.session.scalars(_ARTIFACTS_UNDER, {"pattern": _below_pattern(folder)})
         return [_artifact(row) for row in rows]
 
+    def artifacts_at_or_under(self, path: str) -> list[ArtifactEntry]:
+        found = self.session.scalars(
+            _ARTIFACTS_AT_OR_UNDER, {"path": path, "pattern": _below_pattern(path)}
+        )
+        return [_artifact(row) for row in found]
+
     def artifact_clash(self, path: str) -> str | None:
         parts = path.split("/")
         parents = ["/".join(parts[:i]) for i in range(1, len(parts))]
@@ -233,6 +239,16 @@ def _below_pattern(folder: str) -> str:
     return f"{escaped}/%"
 
 
+_ARTIFACTS_AT_OR_UNDER = (
+    select(ArtifactRow)
+    .where(
+        or_(
+            ArtifactRow.path == bindparam("path"),
+            ArtifactRow.path.like(bindparam("pattern"), escape="\\"),
+        )
+    )
+    .order_by(ArtifactRow.path)
+)
 _ARTIFACTS_UNDER = (
     select(ArtifactRow)
     .where(ArtifactRow.path.like(bindparam("pattern"), escape="\\"))

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from modelreg.domain.errors import PromotionNotFoundError, WebhookNotFoundError
 from modelreg.domain.governance import (
@@ -65,6 +65,10 @@ class GovernanceRepository:
                 )
             ).one_or_none()
         return None if row is None else _policy(row)
+
+    def latest_policy_revisions(self, scopes: Sequence[str]) -> dict[str, PolicyRevision]:
+        rows = self.session.scalars(_LATEST_POLICIES, {"scopes": list(scopes)})
+        return {row.scope: _policy(row) for row in rows}
 
     def list_policy_revisions(self, scope: str) -> list[PolicyRevision]:
         rows = self.session.scalars(
@@ -323,6 +327,21 @@ _LATEST_POLICY = (
     .order_by(PolicyRevisionRow.revision.desc())
     .limit(1)
 )
+
+
+def _latest_policies() -> Select[PolicyRevisionRow]:
+    """Each named scope's highest revision (one read per push: the default's and the model's)."""
+    other = aliased(PolicyRevisionRow)
+    highest = (
+        select(func.max(other.revision)).where(other.scope == PolicyRevisionRow.scope)
+    ).scalar_subquery()
+    return select(PolicyRevisionRow).where(
+        PolicyRevisionRow.scope.in_(bindparam("scopes", expanding=True)),
+        PolicyRevisionRow.revision == highest,
+    )
+
+
+_LATEST_POLICIES = _latest_policies()
 
 # Read by every write that records an event (service/outbox.py).
 _SUBSCRIPTIONS = select(WebhookSubscriptionRow).order_by(WebhookSubscriptionRow.id)
