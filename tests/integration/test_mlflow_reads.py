@@ -6,12 +6,10 @@ number of statements whatever its size."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from modelreg.domain.entities import Lineage, ModelVersion, VersionDraft
 from modelreg.domain.errors import AliasNotFoundError, ModelNotFoundError, VersionNotFoundError
@@ -25,6 +23,7 @@ from modelreg.domain.permissions import Visibility
 from modelreg.server.mlflow import wire
 from modelreg.server.mlflow.deps import MlflowServices
 from modelreg.wiring import Services
+from tests.databases import recorded_statements
 
 ALICE, BOB = "alice", "bob"
 
@@ -184,14 +183,14 @@ def test_a_page_costs_the_same_statements_whatever_its_size(ms: MlflowServices, 
         ms.sources.register(f"m{index:02d}", source, actor=ALICE, tags={"t": "v"})
         ms.registry.set_alias(f"m{index:02d}", "live", 1, actor=ALICE)
     reads = ms.reads
-    with _statements(services) as small:
+    with recorded_statements(services.metadata.engine) as small:
         reads.search_versions("", limit=2, readable_by=Visibility(ALICE))
         reads.search_models("", limit=2, readable_by=Visibility(ALICE))
-    with _statements(services) as large:
+    with recorded_statements(services.metadata.engine) as large:
         reads.search_versions("", limit=20, readable_by=Visibility(ALICE))
         reads.search_models("", limit=20, readable_by=Visibility(ALICE))
     assert len(large) == len(small)
-    with _statements(services) as single:
+    with recorded_statements(services.metadata.engine) as single:
         reads.version("a", 2)
     assert len([s for s in single if s.lstrip().upper().startswith("SELECT")]) == 2
 
@@ -206,18 +205,3 @@ def _all(search: Any, query: str, who: Visibility | None) -> list[Any]:
         cursor = page.next_cursor
         if cursor is None:
             return items
-
-
-@contextmanager
-def _statements(services: Services) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        seen.append(statement)
-
-    engine = services.metadata.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)

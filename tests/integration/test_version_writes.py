@@ -4,19 +4,16 @@ an MLflow registration; and the number of statements a registration costs stays 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from modelreg.client.client import Client
 from modelreg.domain.entities import Lineage
 from modelreg.domain.errors import ModelNotFoundError, PolicyViolationError
 from modelreg.server.mlflow.deps import MlflowServices
 from modelreg.wiring import Services
+from tests.databases import recorded_statements
 from tests.factories import write_model_dir
 
 ALICE = "alice"
@@ -99,7 +96,7 @@ def test_a_registration_costs_a_fixed_number_of_statements(services: Services):
     source = _run_source(ms)
     ms.registry.create_model("m", actor=ALICE)
     ms.sources.register("m", source, actor=ALICE)
-    with _statements(services) as seen:
+    with recorded_statements(services.metadata.engine) as seen:
         ms.sources.register("m", source, actor=ALICE)
     work = [s for s in seen if not s.upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT"))]
     # 13 on SQLite and PostgreSQL when this was written (30 before the write path stopped
@@ -114,18 +111,3 @@ def _run_source(ms: MlflowServices) -> str:
     ms.artifacts.upload(f"{root}/model/weights.bin", [b"weights"])
     ms.artifacts.upload(f"{root}/model/MLmodel", [b"flavors: {}"])
     return f"runs:/{run.info.id}/model"
-
-
-@contextmanager
-def _statements(services: Services) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        seen.append(statement.strip())
-
-    engine = services.metadata.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)

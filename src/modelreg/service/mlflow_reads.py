@@ -8,7 +8,7 @@ is most of the work of the registry's general version reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TypeVar
 
 from modelreg.domain.entities import Page, RegisteredModel
@@ -74,7 +74,7 @@ class MlflowReads:
         ) -> list[MlflowVersionView]:
             return tx.mlflow_search_versions(q, offset=offset, limit=size, readable_by=readable_by)
 
-        return self._page(query, ("versions", filter), cursor, limit, run)
+        return search_page(self.store, query, ("versions", filter), cursor, limit, run)
 
     def search_models(
         self,
@@ -90,14 +90,4 @@ class MlflowReads:
         def run(tx: MetadataTransaction, q: Query, offset: int, size: int) -> list[MlflowModelView]:
             return tx.mlflow_search_models(q, offset=offset, limit=size, readable_by=readable_by)
 
-        return self._page(query, ("models", filter), cursor, limit, run)
-
-    def _page(
-        self,
-        query: Query,
-        identity: tuple[str, str],
-        cursor: str | None,
-        limit: int,
-        run: Callable[[MetadataTransaction, Query, int, int], list[T]],
-    ) -> Page[T]:
-        return search_page(self.store, query, identity, cursor, limit, run)
+        return search_page(self.store, query, ("models", filter), cursor, limit, run)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -193,7 +193,7 @@ class Registry:
         def run(tx: MetadataTransaction, q: Query, offset: int, size: int) -> list[RegisteredModel]:
             return tx.search_models(q, offset=offset, limit=size, readable_by=readable_by)
 
-        return self._page(query, ("models", filter), cursor, limit, run)
+        return search_page(self.store, query, ("models", filter), cursor, limit, run)
 
     # -- versions ----------------------------------------------------------------------------
 
@@ -236,7 +236,7 @@ class Registry:
             include_archived,
         )
         identity = ("versions-of" + ("+archived" if include_archived else ""), name)
-        return self._page(query, identity, cursor, limit, _search_versions)
+        return search_page(self.store, query, identity, cursor, limit, _search_versions)
 
     def search_versions(
         self,
@@ -255,7 +255,7 @@ class Registry:
         def run(tx: MetadataTransaction, q: Query, offset: int, size: int) -> list[ModelVersion]:
             return tx.search_versions(q, offset=offset, limit=size, readable_by=readable_by)
 
-        return self._page(query, identity, cursor, limit, run)
+        return search_page(self.store, query, identity, cursor, limit, run)
 
     def update_version(
         self,
@@ -373,16 +373,6 @@ class Registry:
         return _paged(events, offset, limit, key)
 
     # -- helpers -----------------------------------------------------------------------------
-
-    def _page(
-        self,
-        query: Query,
-        identity: tuple[str, str],
-        cursor: str | None,
-        limit: int,
-        run: Callable[[MetadataTransaction, Query, int, int], list[T]],
-    ) -> Page[T]:
-        return search_page(self.store, query, identity, cursor, limit, run)
 
 
 def _search_versions(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -271,9 +272,9 @@ class SqlTransaction(
         ]
         for statement, values in (
             (_INSERT_FILES, files),
-            (_INSERT_PARAMS, _key_values_of(version_id, draft.params)),
-            (_INSERT_METRICS, _key_values_of(version_id, draft.metrics)),
-            (_INSERT_TAGS, _key_values_of(version_id, draft.tags)),
+            (_INSERT_PARAMS, _key_value_rows(version_id, draft.params)),
+            (_INSERT_METRICS, _key_value_rows(version_id, draft.metrics)),
+            (_INSERT_TAGS, _key_value_rows(version_id, draft.tags)),
         ):
             if values:
                 self.session.execute(statement, values)
@@ -287,14 +288,7 @@ class SqlTransaction(
             params=dict(sorted(draft.params.items())),
             metrics={k: float(v) for k, v in sorted(draft.metrics.items())},
             tags=dict(sorted(draft.tags.items())),
-            lineage=Lineage(
-                source_commit=lineage.source_commit,
-                source_url=lineage.source_url,
-                datasets=tuple(lineage.datasets),
-                parent_version=lineage.parent_version,
-                run_id=lineage.run_id,
-                experiment_id=lineage.experiment_id,
-            ),
+            lineage=replace(lineage, datasets=tuple(lineage.datasets)),
             files=tuple(sorted(draft.files, key=lambda f: f.path)),
             created_by=created_by,
             created_at=now,
@@ -574,7 +568,7 @@ def _lock_model_head() -> Select[str | None, int]:
     )
 
 
-def _key_values_of(version_id: int, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _key_value_rows(version_id: int, values: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"version_id": version_id, "key": k, "value": v} for k, v in values.items()]
 
 
