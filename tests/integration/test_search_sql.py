@@ -215,6 +215,25 @@ def test_name_refers_to_the_model_name(engine):
     assert versions(engine, "name = 'churn'") == ["churn/2", "churn/1"]
 
 
+def test_name_equality_is_exact_wherever_it_stands(engine):
+    # ``name = x`` compiles to a lookup of the model's id: the same rows as a test on the name.
+    assert versions(engine, "name = 'nobody'") == []
+    assert versions(engine, "name = 'Churn'") == []
+    assert versions(engine, "name = 'churn' OR name = 'fraud'") == versions(
+        engine, "name IN ('churn', 'fraud')"
+    )
+    assert versions(engine, "name = 'churn' OR version = 3") == [
+        "churn/2",
+        "churn/1",
+        "credit-risk/3",
+    ]
+    assert versions(engine, "name != 'churn'") == [
+        "credit-risk/3",
+        "credit-risk/2",
+        "credit-risk/1",
+    ]
+
+
 def test_metric_order_puts_missing_values_last_in_both_directions(engine):
     assert versions(engine, "ORDER BY metrics.auc DESC") == [
         "credit-risk/2",

@@ -8,6 +8,10 @@ How each field compiles:
 
 * attributes are columns (``name`` on versions is the model's name; ``latest_version`` is a
   correlated ``max(version)`` over the model's READY versions that are not archived);
+* ``name = 'x'`` on versions is ``model_id = (SELECT id ... WHERE name = 'x')``, not a test on
+  the joined model: the same rows (names are unique), but PostgreSQL then reads one model's
+  versions in index order (``(model_id, created_at, version)``) and stops at the page, where a
+  condition on the join made it fetch and sort all of them (6 ms instead of 0.4 at 10,000);
 * ``tags.k``/``params.k``/``metrics.k op v`` is ``EXISTS (row with key k and value op v)``, so
   ``!=``, NOT IN and NOT LIKE mean "has the key with another value"; ``IS NULL`` is
   ``NOT EXISTS (row with key k)`` and ``IS NOT NULL`` is ``EXISTS``;
@@ -101,6 +105,7 @@ def version_statement(
         columns=_VERSION_COLUMNS,
         keyed_rows={"tag": VersionTagRow, "param": VersionParamRow, "metric": VersionMetricRow},
         alias_match=lambda: AliasRow.version_id == ModelVersionRow.id,
+        name_match=_model_named,
     )
     if query.where is not None:
         statement = statement.where(compiler.condition(query.where))
@@ -167,11 +172,13 @@ class _Compiler:
         columns: dict[str, SQLColumnExpression[Any]],
         keyed_rows: dict[str, _KeyedRow],
         alias_match: Callable[[], ColumnElement[bool]],
+        name_match: Callable[[Any], ColumnElement[bool]] | None = None,
     ) -> None:
         self.owner_id = owner_id
         self.columns = columns
         self.keyed_rows = keyed_rows
         self.alias_match = alias_match
+        self.name_match = name_match
 
     def condition(self, expr: Expr) -> ColumnElement[bool]:
         if isinstance(expr, BoolOp):
@@ -186,6 +193,8 @@ class _Compiler:
             archived = (expr.op == "=") == bool(expr.value)
             column = ModelVersionRow.archived_at
             return column.is_not(None) if archived else column.is_(None)
+        if field.key == "name" and expr.op == "=" and self.name_match is not None:
+            return self.name_match(expr.value)
         return _compare(self.columns[field.key], expr.op, _bind_values(field, expr.value))
 
     def ordering(
@@ -236,6 +245,11 @@ class _Compiler:
             .correlate(self.owner_id.class_)
         )
         return ~exists(matching) if expr.op in {"!=", "NOT IN"} else exists(matching)
+
+
+def _model_named(name: Any) -> ColumnElement[bool]:
+    model_id = select(RegisteredModelRow.id).where(RegisteredModelRow.name == name)
+    return ModelVersionRow.model_id == model_id.scalar_subquery()
 
 
 def _owner_fk(row: _KeyedRow) -> InstrumentedAttribute[int]:
