@@ -5,6 +5,9 @@
 Targets, each started on a free 127.0.0.1 port and stopped before the next one starts:
 
 * ``modelreg``: ``modelreg server`` (SQLite, local blob store);
+* ``modelreg-pg``: the same server on PostgreSQL (a fresh database on the server of
+  ``--postgres-url``, 127.0.0.1:5432 by default, dropped afterwards), not in the default
+  targets;
 * ``mlflow``: ``mlflow server`` as shipped (SQLite backend, ``--serve-artifacts``, default
   workers);
 * ``mlflow-w1``: the same with ``--workers 1`` (on the same database and artifacts, so it is
@@ -51,6 +54,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -131,11 +136,33 @@ def start(name: str, command: list[str], health: str, log: Path, env: dict[str, 
     raise SystemExit(f"{name} did not start within 300 s")
 
 
-def modelreg_server(root: Path) -> Server:
+def modelreg_server(root: Path, database_url: str | None = None) -> Server:
     port = free_port()
+    name = "modelreg" if database_url is None else "modelreg-pg"
     command = [sys.executable, "-c", "from modelreg.cli.main import main; main()", "server"]
-    command += ["--port", str(port), "--home", str(root / "modelreg")]
-    return start("modelreg", command, "/healthz", root / "modelreg.log", {})
+    command += ["--port", str(port), "--home", str(root / name)]
+    env = {} if database_url is None else {"MODELREG_DATABASE_URL": database_url}
+    return start(name, command, "/healthz", root / f"{name}.log", env)
+
+
+BENCH_DATABASE = f"bench_mlflow_{os.getpid()}"
+
+
+def fresh_postgres_database(admin_url: str) -> str:
+    """An empty database for the ``modelreg-pg`` target (the server migrates it at start)."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(admin_url: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def mlflow_server(root: Path, *, workers: int | None) -> Server:
@@ -367,6 +394,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--targets", default="modelreg,floor,mlflow,mlflow-w1")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
     args = parser.parse_args()
     args.versions = args.versions or (1_000 if args.quick else 10_000)
     args.transfer_mib = args.transfer_mib or (256 if args.quick else 1024)
@@ -391,6 +421,9 @@ def main() -> None:
             if target == "modelreg":
                 server = modelreg_server(root)
                 populate = True
+            elif target == "modelreg-pg":
+                server = modelreg_server(root, fresh_postgres_database(args.postgres_url))
+                populate = True
             else:
                 workers = 1 if target == "mlflow-w1" else None
                 server = mlflow_server(root, workers=workers)
@@ -401,6 +434,8 @@ def main() -> None:
                 all_results.append(workload(server, scratch, args, populate))
             finally:
                 server.stop()
+                if target == "modelreg-pg":
+                    drop_postgres_database(args.postgres_url)
     print_table(all_results)
     if args.json:
         args.json.write_text(json.dumps([r.__dict__ for r in all_results], indent=2))
