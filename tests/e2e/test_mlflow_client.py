@@ -541,6 +541,42 @@ def test_search_runs_as_a_dataframe_and_in_pages(url: str, name: str):
     assert error_code(excinfo) == "INVALID_PARAMETER_VALUE"
 
 
+def test_the_best_run_by_its_metrics_is_found_and_registered(url: str, name: str):
+    """The flow MLflow's docs teach: search the runs by metric, register the best one."""
+    experiment_id = mlflow.create_experiment(f"best-{name}")
+    for alpha, rmse in (("0.1", 0.3), ("1.0", 0.4), ("10", 0.6)):
+        with mlflow.start_run(experiment_id=experiment_id):
+            mlflow.log_param("alpha", alpha)
+            mlflow.log_metric("rmse", rmse * 2, step=0)
+            mlflow.log_metric("rmse", rmse, step=1)  # the latest value is the one compared
+            mlflow.log_text(f"alpha={alpha}", "model/weights.txt")
+
+    best = mlflow.search_runs(
+        [experiment_id],
+        filter_string="metrics.rmse < 0.8 AND params.alpha != '0.1'",
+        order_by=["metrics.rmse ASC"],
+        max_results=1,
+    )
+    assert list(best["params.alpha"]) == ["1.0"]
+    run_id = str(best["run_id"][0])
+    client = MlflowClient()
+    client.create_registered_model(name)
+    # Files logged as plain artifacts, not a logged model: MLflow 3's register_model() would
+    # look for a logged model under the run, so the version is created from the run's folder.
+    version = client.create_model_version(name, f"runs:/{run_id}/model", run_id)
+    assert version.run_id == run_id
+    loaded = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{version.version}"))
+    assert (loaded / "weights.txt").read_text() == "alpha=1.0"
+
+    finished = client.search_runs(
+        [experiment_id], "attributes.status = 'FINISHED'", order_by=["metrics.rmse DESC"]
+    )
+    assert [r.data.params["alpha"] for r in finished] == ["10", "1.0", "0.1"]
+    with pytest.raises(MlflowException) as excinfo:
+        client.search_runs([experiment_id], "metrics.rmse LIKE '0%'")
+    assert error_code(excinfo) == "INVALID_PARAMETER_VALUE"
+
+
 # -- logging, registering, downloading, loading -------------------------------------------------
 
 

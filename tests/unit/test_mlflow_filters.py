@@ -81,6 +81,8 @@ def test_model_ordering_maps_mlflow_keys():
         "name",
         "tags.x IN ('a')",
         "version_number = 'x'",
+        "version_number = 2.5",  # not truncated to 2
+        "tags.x IS NULL",  # run searches only
         "source_path = 'runs:/x'",
         "name IN 'a'",
         "name = 'unterminated",
@@ -103,6 +105,16 @@ def test_parse_filter_reads_clauses():
         Clause("attribute", "name", "!=", "a"),
         Clause("tag", "k.x", "LIKE", "v%"),
         Clause("attribute", "version_number", ">=", 2),
+    ]
+
+
+def test_parse_filter_reads_numbers_and_presence():
+    assert parse_filter("a > 0.5 AND b < -1e-3 AND c = 7 AND d IS NULL AND e is not null") == [
+        Clause("attribute", "a", ">", 0.5),
+        Clause("attribute", "b", "<", -0.001),
+        Clause("attribute", "c", "=", 7),
+        Clause("attribute", "d", "IS NULL", None),
+        Clause("attribute", "e", "IS NOT NULL", None),
     ]
 
 

@@ -15,6 +15,7 @@ from typing import TypeVar
 from modelreg.domain.entities import Page
 from modelreg.domain.errors import InvalidArgumentError
 from modelreg.domain.rules import validate_key
+from modelreg.domain.run_search import ALL_RUNS, RunQuery
 from modelreg.domain.tracking import (
     DEFAULT_EXPERIMENT_ID,
     DEFAULT_EXPERIMENT_NAME,
@@ -276,16 +277,19 @@ class Tracking:
         experiment_ids: Sequence[str],
         *,
         view: str | None = None,
+        query: RunQuery = ALL_RUNS,
         cursor: str | None = None,
         limit: int = 1000,
     ) -> Page[Run]:
+        """Runs of the experiments matching ``query`` (``domain/run_search.py``); a page token
+        resumes only the search that made it."""
         stages = stages_for_view(view)
         ids = tuple(sorted(experiment_ids))
 
         def run(tx: MetadataTransaction, offset: int, size: int) -> list[Run]:
-            return tx.search_runs(ids, stages=stages, offset=offset, limit=size)
+            return tx.search_runs(ids, stages=stages, query=query, offset=offset, limit=size)
 
-        return self._page(("runs", ids, view), cursor, limit, run)
+        return self._page(("runs", ids, view, repr(query)), cursor, limit, run)
 
     # -- logged models -----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import ModelVersion
+from modelreg.domain.run_search import ALL_RUNS, RunQuery
 from modelreg.domain.tracking import (
     ArtifactEntry,
     Condition,
@@ -102,10 +103,12 @@ class RunRepository(Protocol):
         experiment_ids: Sequence[str],
         *,
         stages: Sequence[LifecycleStage],
+        query: RunQuery = ALL_RUNS,
         offset: int,
         limit: int,
     ) -> list[Run]:
-        """Runs of the experiments, newest start first."""
+        """Runs of the experiments that match ``query``, in its order (by default newest start
+        first)."""
 
 
 class LoggedModelRepository(Protocol):

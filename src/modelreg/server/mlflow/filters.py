@@ -20,6 +20,7 @@ matches models without that tag too.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from modelreg.server.mlflow.errors import invalid
@@ -29,7 +30,7 @@ PROMPT_TAG = "mlflow.prompt.is_prompt"
 _TOKEN = re.compile(
     r"""\s*(?:
       (?P<string>'(?:[^'\\]|''|\\.)*'|"(?:[^"\\]|""|\\.)*")
-    | (?P<number>[+-]?\d+(?:\.\d+)?(?![\w.]))
+    | (?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?![\w.]))
     | (?P<op>!=|<>|<=|>=|==|=|<|>)
     | (?P<paren>[(),])
     | (?P<ident>(?:`[^`]*`|[A-Za-z_]\w*)(?:\.(?:`[^`]*`|"[^"]*"|[\w\-]+))*)
@@ -41,10 +42,10 @@ _WORD_OPS = {"LIKE", "ILIKE", "IN", "NOT", "AND", "OR"}
 
 @dataclass(frozen=True, slots=True)
 class Clause:
-    kind: str  # "attribute" or "tag"
+    kind: str  # "attribute" or "tag"; for runs also "metric", "param" and "dataset"
     key: str
     op: str
-    value: str | int | tuple[str, ...]
+    value: str | int | float | tuple[str, ...] | None
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -74,8 +75,12 @@ def _unquote(text: str) -> str:
     return text
 
 
-def parse_filter(text: str | None) -> list[Clause]:
-    """``AND``-ed comparisons of an MLflow filter; an empty filter is an empty list."""
+def parse_filter(
+    text: str | None, identify: Callable[[str], tuple[str, str]] | None = None
+) -> list[Clause]:
+    """``AND``-ed comparisons of an MLflow filter; an empty filter is an empty list.
+    ``identify`` splits a field into (kind, key): by default ``tag``s and ``attribute``s."""
+    identify = identify or _identifier
     tokens = _tokens(text or "")
     clauses: list[Clause] = []
     position = 0
@@ -90,10 +95,18 @@ def parse_filter(text: str | None) -> list[Clause]:
             position += 1
         if position + 2 > len(tokens) or tokens[position][0] != "ident":
             fail("expected a comparison such as name = 'value'")
-        kind, key = _identifier(tokens[position][1])
+        kind, key = identify(tokens[position][1])
         position += 1
         op_kind, op = tokens[position]
         position += 1
+        if op_kind == "ident" and op.upper() == "IS":
+            negated = position < len(tokens) and tokens[position] == ("word", "NOT")
+            position += 1 if negated else 0
+            if position >= len(tokens) or tokens[position][1].upper() != "NULL":
+                fail(f"expected NULL after {key!r} IS")
+            clauses.append(Clause(kind, key, "IS NOT NULL" if negated else "IS NULL", None))
+            position += 1
+            continue
         if op_kind == "word" and op == "NOT":
             if position >= len(tokens) or tokens[position] != ("word", "IN"):
                 fail("expected IN after NOT")
@@ -103,17 +116,24 @@ def parse_filter(text: str | None) -> list[Clause]:
             op = {"==": "=", "<>": "!="}.get(op, op)
         elif op_kind != "word" or op not in {"LIKE", "ILIKE", "IN"}:
             fail(f"expected a comparison operator after {key!r}")
-        value: str | int | tuple[str, ...]
+        value: str | int | float | tuple[str, ...]
         if op in {"IN", "NOT IN"}:
             value, position = _value_list(tokens, position)
         else:
             if position >= len(tokens) or tokens[position][0] not in {"string", "number"}:
                 fail(f"expected a value after {key!r} {op}")
             value_kind, raw = tokens[position]
-            value = int(float(raw)) if value_kind == "number" else _unquote(raw)
+            value = _unquote(raw) if value_kind == "string" else _number(raw)
             position += 1
         clauses.append(Clause(kind, key, op, value))
     return clauses
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
 
 
 def _value_list(tokens: list[tuple[str, str]], position: int) -> tuple[tuple[str, ...], int]:
@@ -161,7 +181,7 @@ def _key(key: str) -> str:
     return "`" + key.replace("`", "``") + "`"
 
 
-def _string(value: str | int | tuple[str, ...], op: str) -> str:
+def _string(value: object, op: str) -> str:
     text = str(value)
     if op in {"LIKE", "ILIKE"}:
         text = text.replace("\\", "\\\\")  # MLflow's LIKE has no escape character
@@ -192,7 +212,7 @@ def _condition(clause: Clause, attributes: dict[str, str]) -> str:
             raise invalid("version_number compares with integers only")
         if isinstance(clause.value, tuple):
             return f"version {clause.op} ({', '.join(str(int(n)) for n in clause.value)})"
-        return f"version {clause.op} {int(clause.value)}"
+        return f"version {clause.op} {int(str(clause.value))}"
     if clause.op in _LIST_OPS:
         if not isinstance(clause.value, tuple):
             raise invalid(f"{clause.op} needs a list of values")

@@ -24,6 +24,7 @@ from modelreg.server.mlflow.errors import MlflowRoute, invalid
 from modelreg.server.mlflow.filters import parse_filter
 from modelreg.server.mlflow.messages import Message, MessageDep
 from modelreg.server.mlflow.paging import collect
+from modelreg.server.mlflow.run_filters import run_search
 
 # Experiments and runs: read or write scope (server/mlflow/access.py).
 router = APIRouter(
@@ -262,12 +263,11 @@ def log_outputs(msg: MessageDep, ms: MlflowDep) -> Response:
 
 @router.post(f"{RUNS}/search")
 def search_runs(msg: MessageDep, ms: MlflowDep) -> Response:
-    if (msg.text("filter") or "").strip() or msg.strings("order_by"):
-        raise invalid("modelreg lists runs by experiment only: no filter or order_by")
+    query = run_search(msg.text("filter"), msg.strings("order_by"))
     experiment_ids, view = msg.strings("experiment_ids"), msg.text("run_view_type")
     found, token = collect(
         lambda cursor, size: ms.tracking.search_runs(
-            experiment_ids, view=view, cursor=cursor, limit=size
+            experiment_ids, view=view, query=query, cursor=cursor, limit=size
         ),
         msg,
         SEARCH_LIMITS,

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modelreg.domain.errors import AlreadyExistsError, NotFoundError
+from modelreg.domain.run_search import ALL_RUNS, RunQuery
 from modelreg.domain.tracking import (
     DEFAULT_EXPERIMENT_ID,
     DEFAULT_EXPERIMENT_NAME,
@@ -32,7 +33,9 @@ from modelreg.domain.tracking import (
     RunStatus,
     experiment_artifact_location,
 )
+from modelreg.store.sql import run_search
 from modelreg.store.sql.artifact_index import SqlArtifactIndex, SqlVersionExtras
+from modelreg.store.sql.run_reads import read_runs, run_info
 from modelreg.store.sql.tracking import (
     ExperimentRow,
     ExperimentTagRow,
@@ -212,39 +215,10 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras):
         return row
 
     def get_run_info(self, run_id: str) -> RunInfo:
-        return _run_info(self._run_row(run_id))
+        return run_info(self._run_row(run_id))
 
     def get_run(self, run_id: str) -> Run:
-        row = self._run_row(run_id)
-        params = dict(
-            self.session.execute(
-                select(RunParamRow.key, RunParamRow.value)
-                .where(RunParamRow.run_id == run_id)
-                .order_by(RunParamRow.key)
-            ).all()
-        )
-        tags = dict(
-            self.session.execute(
-                select(RunTagRow.key, RunTagRow.value)
-                .where(RunTagRow.run_id == run_id)
-                .order_by(RunTagRow.key)
-            ).all()
-        )
-        outputs = tuple(
-            ModelOutput(model_id, step)
-            for model_id, step in self.session.execute(
-                select(RunOutputRow.model_id, RunOutputRow.step)
-                .where(RunOutputRow.run_id == run_id)
-                .order_by(RunOutputRow.step, RunOutputRow.model_id)
-            )
-        )
-        return Run(
-            info=_run_info(row),
-            params=params,
-            tags=tags,
-            metrics=tuple(_latest_metrics(self._metric_rows(RunMetricRow.run_id == run_id))),
-            outputs=outputs,
-        )
+        return read_runs(self.session, [self._run_row(run_id)])[0]
 
     def update_run(
         self,
@@ -266,7 +240,7 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras):
         if lifecycle_stage is not None:
             row.lifecycle_stage = lifecycle_stage
         self.session.flush()
-        return _run_info(row)
+        return run_info(row)
 
     def log_run_data(
         self,
@@ -346,18 +320,16 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras):
         experiment_ids: Sequence[str],
         *,
         stages: Sequence[LifecycleStage],
+        query: RunQuery = ALL_RUNS,
         offset: int,
         limit: int,
     ) -> list[Run]:
         ids = [int(e) for e in experiment_ids if e.isdigit() and len(e) < 10]
-        run_ids = self.session.scalars(
-            select(RunRow.id)
-            .where(RunRow.experiment_id.in_(ids), RunRow.lifecycle_stage.in_(list(stages)))
-            .order_by(RunRow.start_time.desc(), RunRow.id)
-            .offset(offset)
-            .limit(limit)
-        ).all()
-        return [self.get_run(run_id) for run_id in run_ids]
+        runs = select(RunRow).where(
+            RunRow.experiment_id.in_(ids), RunRow.lifecycle_stage.in_(list(stages))
+        )
+        rows = self.session.scalars(run_search.filtered(runs, query).offset(offset).limit(limit))
+        return read_runs(self.session, rows.all())
 
     # -- logged models -----------------------------------------------------------------------
 
@@ -488,20 +460,6 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras):
             )
             for row in rows
         ]
-
-
-def _run_info(row: RunRow) -> RunInfo:
-    return RunInfo(
-        id=row.id,
-        experiment_id=str(row.experiment_id),
-        name=row.name,
-        user_id=row.user_id,
-        status=row.status,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        lifecycle_stage=row.lifecycle_stage,
-        artifact_uri=row.artifact_uri,
-    )
 
 
 def _latest_metrics(metrics: Sequence[Metric]) -> list[Metric]:

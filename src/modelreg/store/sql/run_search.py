@@ -1,0 +1,126 @@
+"""A ``RunQuery`` (``domain/run_search.py``) as SQL: the WHERE conditions and ORDER BY of a run
+search. Values only ever reach the database as bound parameters.
+
+* a metric's value is its latest: a correlated scalar subquery taking the run's row for that key
+  with the highest (step, timestamp, id), over the ``(run_id, key)`` index; NaN is stored as
+  NULL, so a NaN or missing metric matches no comparison;
+* a param or tag condition is ``EXISTS`` (a row with the key whose value matches);
+* ``LIKE`` has no escape character in MLflow, so a backslash in a pattern is escaped here and
+  means itself on both databases; ``ILIKE`` is ``lower(value) LIKE lower(pattern)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    String,
+    case,
+    exists,
+    func,
+    select,
+    type_coerce,
+)
+
+from modelreg.domain.run_search import RunCondition, RunOrder, RunQuery
+from modelreg.store.sql.tracking import RunMetricRow, RunParamRow, RunRow, RunTagRow
+
+_ESCAPE = "\\"
+_ATTRIBUTES: dict[str, Any] = {
+    "run_id": RunRow.id,
+    "run_name": RunRow.name,
+    # Compared as the stored text, so LIKE works on it and an unknown status matches nothing.
+    "status": type_coerce(RunRow.status, String),
+    "user_id": RunRow.user_id,
+    "artifact_uri": RunRow.artifact_uri,
+    "start_time": RunRow.start_time,
+    "end_time": RunRow.end_time,
+}
+
+
+def filtered(statement: Select[Any], query: RunQuery) -> Select[Any]:
+    """``statement`` (over ``RunRow``) with the query's conditions and its order, which ends
+    with the newest start and the run id, so every page is stable."""
+    for condition in query.conditions:
+        statement = statement.where(_condition(condition))
+    clauses: list[ColumnElement[Any]] = []
+    for item in query.order:
+        value = _value(item)
+        clauses.append(case((value.is_(None), 1), else_=0).asc())  # missing values last
+        clauses.append(value.desc() if item.descending else value.asc())
+    if not any(o.kind == "attribute" and o.key == "start_time" for o in query.order):
+        clauses.append(RunRow.start_time.desc())
+    clauses.append(RunRow.id.asc())
+    return statement.order_by(*clauses)
+
+
+def _condition(condition: RunCondition) -> ColumnElement[bool]:
+    if condition.kind == "metric":
+        return _compare(_latest_metric(condition.key), condition.op, condition.value)
+    if condition.kind == "attribute":
+        return _compare(_ATTRIBUTES[condition.key], condition.op, condition.value)
+    row = RunParamRow if condition.kind == "param" else RunTagRow
+    has_key = select(1).where(row.run_id == RunRow.id, row.key == condition.key).correlate(RunRow)
+    if condition.op == "IS NULL":
+        return ~exists(has_key)
+    if condition.op == "IS NOT NULL":
+        return exists(has_key)
+    return exists(has_key.where(_compare(row.value, condition.op, condition.value)))
+
+
+def _value(item: RunOrder) -> SQLColumnExpression[Any]:
+    if item.kind == "metric":
+        return _latest_metric(item.key)
+    if item.kind == "attribute":
+        return _ATTRIBUTES[item.key]  # type: ignore[no-any-return]
+    row = RunParamRow if item.kind == "param" else RunTagRow
+    return (
+        select(row.value)
+        .where(row.run_id == RunRow.id, row.key == item.key)
+        .correlate(RunRow)
+        .scalar_subquery()
+    )
+
+
+def _latest_metric(key: str) -> SQLColumnExpression[Any]:
+    return (
+        select(RunMetricRow.value)
+        .where(RunMetricRow.run_id == RunRow.id, RunMetricRow.key == key)
+        .order_by(RunMetricRow.step.desc(), RunMetricRow.timestamp.desc(), RunMetricRow.id.desc())
+        .limit(1)
+        .correlate(RunRow)
+        .scalar_subquery()
+    )
+
+
+def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    match op:
+        case "=":
+            return column == value  # type: ignore[no-any-return]
+        case "!=":
+            return column != value  # type: ignore[no-any-return]
+        case "<":
+            return column < value  # type: ignore[no-any-return]
+        case "<=":
+            return column <= value  # type: ignore[no-any-return]
+        case ">":
+            return column > value  # type: ignore[no-any-return]
+        case ">=":
+            return column >= value  # type: ignore[no-any-return]
+        case "LIKE":
+            return column.like(_pattern(value), escape=_ESCAPE)  # type: ignore[no-any-return]
+        case "ILIKE":
+            pattern = func.lower(_pattern(value))
+            return func.lower(column).like(pattern, escape=_ESCAPE)
+        case "IN":
+            return column.in_(list(value))  # type: ignore[no-any-return]
+        case "NOT IN":
+            return column.not_in(list(value))  # type: ignore[no-any-return]
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def _pattern(value: str) -> str:
+    return value.replace(_ESCAPE, _ESCAPE * 2)
