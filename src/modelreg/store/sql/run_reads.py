@@ -30,20 +30,7 @@ def read_runs(session: Session, rows: Sequence[RunRow]) -> list[Run]:
     if not rows:
         return []
     ids = [row.id for row in rows]
-    params: dict[str, dict[str, str]] = defaultdict(dict)
-    for run_id, key, value in session.execute(
-        select(RunParamRow.run_id, RunParamRow.key, RunParamRow.value)
-        .where(RunParamRow.run_id.in_(ids))
-        .order_by(RunParamRow.run_id, RunParamRow.key)
-    ):
-        params[run_id][key] = value
-    tags: dict[str, dict[str, str]] = defaultdict(dict)
-    for run_id, key, value in session.execute(
-        select(RunTagRow.run_id, RunTagRow.key, RunTagRow.value)
-        .where(RunTagRow.run_id.in_(ids))
-        .order_by(RunTagRow.run_id, RunTagRow.key)
-    ):
-        tags[run_id][key] = value
+    params, tags = _by_run(session, RunParamRow, ids), _by_run(session, RunTagRow, ids)
     outputs: dict[str, list[ModelOutput]] = defaultdict(list)
     for run_id, model_id, step in session.execute(
         select(RunOutputRow.run_id, RunOutputRow.model_id, RunOutputRow.step)
@@ -62,6 +49,20 @@ def read_runs(session: Session, rows: Sequence[RunRow]) -> list[Run]:
         )
         for row in rows
     ]
+
+
+def _by_run(
+    session: Session, table: type[RunParamRow] | type[RunTagRow], ids: Sequence[str]
+) -> dict[str, dict[str, str]]:
+    """The runs' params or tags, by run, each sorted by key."""
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    for run_id, key, value in session.execute(
+        select(table.run_id, table.key, table.value)
+        .where(table.run_id.in_(ids))
+        .order_by(table.run_id, table.key)
+    ):
+        found[run_id][key] = value
+    return found
 
 
 def latest_metrics(session: Session, run_ids: Sequence[str]) -> dict[str, list[Metric]]:
