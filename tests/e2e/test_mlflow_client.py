@@ -630,6 +630,45 @@ def test_a_logged_model_registers_by_its_id(url: str, name: str):
     assert list(loaded.predict(features)) == [0, 0, 1, 1]
 
 
+@requires_logged_models
+def test_the_best_logged_model_by_its_metrics_is_found_and_registered(url: str, name: str):
+    """MLflow 3's form of the flow: search logged models by metric, register the best."""
+    model, features = _sklearn_model()
+    experiment_id = mlflow.create_experiment(f"models-{name}")
+    ids = {}
+    with mlflow.start_run(experiment_id=experiment_id):
+        for depth, accuracy in ((2, 0.71), (4, 0.93), (8, 0.88)):
+            info = mlflow.sklearn.log_model(
+                model, name=f"tree-{depth}", pip_requirements=REQUIREMENTS
+            )
+            mlflow.log_metric("accuracy", accuracy, model_id=info.model_id)
+            ids[depth] = info.model_id
+
+    best = mlflow.search_logged_models(
+        experiment_ids=[experiment_id],
+        filter_string="metrics.accuracy > 0.8",
+        order_by=[{"field_name": "metrics.accuracy", "ascending": False}],
+        max_results=1,
+        output_format="list",
+    )
+    assert [m.model_id for m in best] == [ids[4]]
+    version = mlflow.register_model(f"models:/{best[0].model_id}", name)
+    loaded = mlflow.sklearn.load_model(f"models:/{name}/{version.version}")
+    assert list(loaded.predict(features)) == [0, 0, 1, 1]
+
+    ranked = mlflow.search_logged_models(
+        experiment_ids=[experiment_id],
+        order_by=[{"field_name": "metrics.accuracy"}],
+        output_format="list",
+    )
+    assert [m.model_id for m in ranked] == [ids[2], ids[8], ids[4]]
+    with pytest.raises(MlflowException) as excinfo:
+        mlflow.search_logged_models(
+            experiment_ids=[experiment_id], order_by=[{"field_name": "params.depth"}]
+        )
+    assert error_code(excinfo) == "INVALID_PARAMETER_VALUE"
+
+
 class AddOne(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
     def predict(self, model_input: list[int], params=None) -> list[int]:  # type: ignore[no-untyped-def]
         return [x + 1 for x in model_input]

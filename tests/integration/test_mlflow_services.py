@@ -18,7 +18,6 @@ from modelreg.domain.errors import (
     PermissionDeniedError,
 )
 from modelreg.domain.tracking import (
-    Condition,
     LifecycleStage,
     LoggedModelStatus,
     Metric,
@@ -26,6 +25,7 @@ from modelreg.domain.tracking import (
     Stage,
 )
 from modelreg.server.mlflow.deps import MlflowServices
+from modelreg.server.mlflow.tracking_filters import logged_model_search
 from modelreg.wiring import Services
 from tests.factories import make_draft
 
@@ -231,8 +231,9 @@ def test_runs_params_metrics_tags_and_outputs(ms: MlflowServices):
     )
     assert (ready.status, dict(ready.tags)) == (LoggedModelStatus.READY, {"a": "b"})
     search = ms.tracking.search_logged_models
-    assert [m.id for m in search([created.id], [Condition("name", "=", "m")]).items] == [logged.id]
-    assert search([created.id], [Condition("source_run_id", "=", "nope")]).items == ()
+    named = logged_model_search("name = 'm'", [])
+    assert [m.id for m in search([created.id], named).items] == [logged.id]
+    assert search([created.id], logged_model_search("source_run_id = 'nope'", [])).items == ()
     ms.tracking.update_logged_model(logged.id, delete=True)
     with pytest.raises(NotFoundError):
         ms.tracking.get_logged_model(logged.id)

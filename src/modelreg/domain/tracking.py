@@ -202,18 +202,6 @@ class VersionExtras:
     updated_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """``field op value`` over a logged model's attributes (``op`` is ``=``, ``!=`` or ``IN``)."""
-
-    field: str
-    op: str
-    value: str | tuple[str, ...]
-
-
-LOGGED_MODEL_FIELDS = frozenset({"name", "model_id", "source_run_id", "model_type", "status"})
-
-
 # -- URIs -------------------------------------------------------------------------------------
 
 

@@ -15,7 +15,6 @@ from typing import TypeVar
 from modelreg.domain.entities import Page
 from modelreg.domain.errors import InvalidArgumentError
 from modelreg.domain.rules import validate_key
-from modelreg.domain.run_search import ALL_RUNS, RunQuery
 from modelreg.domain.tracking import (
     DEFAULT_EXPERIMENT_ID,
     DEFAULT_EXPERIMENT_NAME,
@@ -24,7 +23,6 @@ from modelreg.domain.tracking import (
     PARAM_VALUE_LENGTH,
     RUN_NAME_LENGTH,
     RUN_TAG_VALUE_LENGTH,
-    Condition,
     Experiment,
     ExperimentNotFoundError,
     LifecycleStage,
@@ -43,6 +41,7 @@ from modelreg.domain.tracking import (
     validate_metric,
     validate_tracking_value,
 )
+from modelreg.domain.tracking_search import NO_FILTER, TrackingQuery
 from modelreg.service.clock import Clock, utcnow
 from modelreg.service.pagination import (
     check_page_size,
@@ -277,11 +276,11 @@ class Tracking:
         experiment_ids: Sequence[str],
         *,
         view: str | None = None,
-        query: RunQuery = ALL_RUNS,
+        query: TrackingQuery = NO_FILTER,
         cursor: str | None = None,
         limit: int = 1000,
     ) -> Page[Run]:
-        """Runs of the experiments matching ``query`` (``domain/run_search.py``); a page token
+        """Runs of the experiments matching ``query`` (``domain/tracking_search.py``); a page token
         resumes only the search that made it."""
         stages = stages_for_view(view)
         ids = tuple(sorted(experiment_ids))
@@ -369,7 +368,7 @@ class Tracking:
     def search_logged_models(
         self,
         experiment_ids: Sequence[str],
-        conditions: Sequence[Condition] = (),
+        query: TrackingQuery = NO_FILTER,
         *,
         cursor: str | None = None,
         limit: int = 100,
@@ -377,12 +376,11 @@ class Tracking:
         ids = tuple(sorted(experiment_ids))
         if not ids:
             raise InvalidArgumentError("name at least one experiment id", field="experiment_ids")
-        key = tuple(sorted(repr(c) for c in conditions))
 
         def run(tx: MetadataTransaction, offset: int, size: int) -> list[LoggedModel]:
-            return tx.search_logged_models(ids, conditions, offset=offset, limit=size)
+            return tx.search_logged_models(ids, query, offset=offset, limit=size)
 
-        return self._page(("logged-models", ids, key), cursor, limit, run)
+        return self._page(("logged-models", ids, repr(query)), cursor, limit, run)
 
     # -- helpers -----------------------------------------------------------------------------
 

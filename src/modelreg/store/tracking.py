@@ -13,10 +13,8 @@ from typing import Protocol
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import ModelVersion
-from modelreg.domain.run_search import ALL_RUNS, RunQuery
 from modelreg.domain.tracking import (
     ArtifactEntry,
-    Condition,
     Experiment,
     LifecycleStage,
     LoggedModel,
@@ -29,6 +27,7 @@ from modelreg.domain.tracking import (
     Stage,
     VersionExtras,
 )
+from modelreg.domain.tracking_search import NO_FILTER, TrackingQuery
 
 
 class ExperimentRepository(Protocol):
@@ -103,7 +102,7 @@ class RunRepository(Protocol):
         experiment_ids: Sequence[str],
         *,
         stages: Sequence[LifecycleStage],
-        query: RunQuery = ALL_RUNS,
+        query: TrackingQuery = NO_FILTER,
         offset: int,
         limit: int,
     ) -> list[Run]:
@@ -131,12 +130,13 @@ class LoggedModelRepository(Protocol):
     def search_logged_models(
         self,
         experiment_ids: Sequence[str],
-        conditions: Sequence[Condition],
+        query: TrackingQuery = NO_FILTER,
         *,
         offset: int,
         limit: int,
     ) -> list[LoggedModel]:
-        """Active logged models of the experiments matching every condition, newest first."""
+        """Active logged models of the experiments matching ``query``, in its order (by
+        default newest first)."""
 
 
 class ArtifactIndex(Protocol):

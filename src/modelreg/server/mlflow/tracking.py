@@ -9,8 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response
 
 from modelreg.domain.tracking import (
-    LOGGED_MODEL_FIELDS,
-    Condition,
     LifecycleStage,
     LoggedModelStatus,
     Metric,
@@ -24,7 +22,7 @@ from modelreg.server.mlflow.errors import MlflowRoute, invalid
 from modelreg.server.mlflow.filters import parse_filter
 from modelreg.server.mlflow.messages import Message, MessageDep
 from modelreg.server.mlflow.paging import collect
-from modelreg.server.mlflow.run_filters import run_search
+from modelreg.server.mlflow.tracking_filters import logged_model_search, run_search
 
 # Experiments and runs: read or write scope (server/mlflow/access.py).
 router = APIRouter(
@@ -302,19 +300,10 @@ def create_logged_model(msg: MessageDep, ms: MlflowDep) -> Response:
 
 @router.post(f"{LOGGED_MODELS}/search")
 def search_logged_models(msg: MessageDep, ms: MlflowDep) -> Response:
-    conditions = []
-    for clause in parse_filter(msg.text("filter")):
-        if clause.kind != "attribute" or clause.key not in LOGGED_MODEL_FIELDS:
-            raise invalid(
-                f"modelreg filters logged models by {', '.join(sorted(LOGGED_MODEL_FIELDS))} only"
-            )
-        if clause.op not in {"=", "!=", "IN"}:
-            raise invalid(f"Invalid comparator '{clause.op}' for logged model search")
-        value = clause.value if isinstance(clause.value, tuple) else str(clause.value)
-        conditions.append(Condition(clause.key, clause.op, value))
+    query = logged_model_search(msg.text("filter"), msg.objects("order_by"))
     page = ms.tracking.search_logged_models(
         msg.strings("experiment_ids"),
-        conditions,
+        query,
         cursor=msg.text("page_token") or None,
         limit=_page(msg, 100),
     )

@@ -7,18 +7,15 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modelreg.domain.errors import AlreadyExistsError, NotFoundError
-from modelreg.domain.run_search import ALL_RUNS, RunQuery
 from modelreg.domain.tracking import (
     DEFAULT_EXPERIMENT_ID,
     DEFAULT_EXPERIMENT_NAME,
-    Condition,
     Experiment,
     ExperimentNotFoundError,
     LifecycleStage,
@@ -33,7 +30,8 @@ from modelreg.domain.tracking import (
     RunStatus,
     experiment_artifact_location,
 )
-from modelreg.store.sql import run_search
+from modelreg.domain.tracking_search import NO_FILTER, TrackingQuery
+from modelreg.store.sql import tracking_search
 from modelreg.store.sql.artifact_index import SqlArtifactIndex, SqlVersionExtras
 from modelreg.store.sql.run_reads import read_runs, run_info
 from modelreg.store.sql.tracking import (
@@ -320,7 +318,7 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras):
         experiment_ids: Sequence[str],
         *,
         stages: Sequence[LifecycleStage],
-        query: RunQuery = ALL_RUNS,
+        query: TrackingQuery = NO_FILTER,
         offset: int,
         limit: int,
     ) -> list[Run]:
@@ -328,7 +326,9 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras):
         runs = select(RunRow).where(
             RunRow.experiment_id.in_(ids), RunRow.lifecycle_stage.in_(list(stages))
         )
-        rows = self.session.scalars(run_search.filtered(runs, query).offset(offset).limit(limit))
+        rows = self.session.scalars(
+            tracking_search.filtered_runs(runs, query).offset(offset).limit(limit)
+        )
         return read_runs(self.session, rows.all())
 
     # -- logged models -----------------------------------------------------------------------
@@ -405,7 +405,7 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras):
     def search_logged_models(
         self,
         experiment_ids: Sequence[str],
-        conditions: Sequence[Condition],
+        query: TrackingQuery = NO_FILTER,
         *,
         offset: int,
         limit: int,
@@ -415,9 +415,7 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras):
             LoggedModelRow.experiment_id.in_(ids),
             LoggedModelRow.lifecycle_stage == LifecycleStage.ACTIVE,
         )
-        for condition in conditions:
-            statement = statement.where(_logged_model_condition(condition))
-        statement = statement.order_by(LoggedModelRow.created_at.desc(), LoggedModelRow.id)
+        statement = tracking_search.filtered_logged_models(statement, query)
         rows = list(self.session.scalars(statement.offset(offset).limit(limit)))
         return self._logged_models(rows)
 
@@ -468,28 +466,3 @@ def _latest_metrics(metrics: Sequence[Metric]) -> list[Metric]:
     for metric in metrics:
         latest[metric.key] = metric
     return list(latest.values())
-
-
-_LOGGED_MODEL_COLUMNS: dict[str, Any] = {
-    "name": LoggedModelRow.name,
-    "model_id": LoggedModelRow.id,
-    "source_run_id": LoggedModelRow.source_run_id,
-    "model_type": LoggedModelRow.model_type,
-    "status": LoggedModelRow.status,
-}
-
-
-def _logged_model_condition(condition: Condition) -> ColumnElement[bool]:
-    column = _LOGGED_MODEL_COLUMNS[condition.field]
-    value = condition.value
-    if condition.field == "status":
-        value = (
-            tuple(LoggedModelStatus(v) for v in value)
-            if isinstance(value, tuple)
-            else LoggedModelStatus(value)
-        )
-    if condition.op == "IN":
-        return column.in_(list(value))  # type: ignore[no-any-return]
-    if condition.op == "!=":
-        return column != value  # type: ignore[no-any-return]
-    return column == value  # type: ignore[no-any-return]

@@ -1,9 +1,11 @@
-"""A ``RunQuery`` (``domain/run_search.py``) as SQL: the WHERE conditions and ORDER BY of a run
-search. Values only ever reach the database as bound parameters.
+"""A ``TrackingQuery`` (``domain/tracking_search.py``) as SQL: the WHERE conditions and ORDER BY
+of a run or logged-model search. Values only ever reach the database as bound parameters.
 
-* a metric's value is its latest: a correlated scalar subquery taking the run's row for that key
-  with the highest (step, timestamp, id), over the ``(run_id, key)`` index; NaN is stored as
-  NULL, so a NaN or missing metric matches no comparison;
+* a run's metric is its latest value: a correlated scalar subquery taking the run's row for
+  that key with the highest (step, timestamp, id), over the ``(run_id, key)`` index; NaN is
+  stored as NULL, so a NaN or missing metric matches no comparison;
+* a logged model's metric condition is ``EXISTS`` (any value of the key that compares true),
+  and its order the latest value (timestamp, then step), as in MLflow;
 * a param or tag condition is ``EXISTS`` (a row with the key whose value matches);
 * ``LIKE`` has no escape character in MLflow, so a backslash in a pattern is escaped here and
   means itself on both databases; ``ILIKE`` is ``lower(value) LIKE lower(pattern)``.
@@ -25,8 +27,16 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from modelreg.domain.run_search import RunCondition, RunOrder, RunQuery
-from modelreg.store.sql.tracking import RunMetricRow, RunParamRow, RunRow, RunTagRow
+from modelreg.domain.tracking_search import FieldCondition, FieldOrder, TrackingQuery
+from modelreg.store.sql.tracking import (
+    LoggedModelParamRow,
+    LoggedModelRow,
+    LoggedModelTagRow,
+    RunMetricRow,
+    RunParamRow,
+    RunRow,
+    RunTagRow,
+)
 
 _ESCAPE = "\\"
 _ATTRIBUTES: dict[str, Any] = {
@@ -41,7 +51,7 @@ _ATTRIBUTES: dict[str, Any] = {
 }
 
 
-def filtered(statement: Select[Any], query: RunQuery) -> Select[Any]:
+def filtered_runs(statement: Select[Any], query: TrackingQuery) -> Select[Any]:
     """``statement`` (over ``RunRow``) with the query's conditions and its order, which ends
     with the newest start and the run id, so every page is stable."""
     for condition in query.conditions:
@@ -57,7 +67,63 @@ def filtered(statement: Select[Any], query: RunQuery) -> Select[Any]:
     return statement.order_by(*clauses)
 
 
-def _condition(condition: RunCondition) -> ColumnElement[bool]:
+_MODEL_ATTRIBUTES: dict[str, Any] = {
+    "name": LoggedModelRow.name,
+    "model_id": LoggedModelRow.id,
+    "model_type": LoggedModelRow.model_type,
+    "status": type_coerce(LoggedModelRow.status, String),
+    "source_run_id": LoggedModelRow.source_run_id,
+    "created_at": LoggedModelRow.created_at,
+    "updated_at": LoggedModelRow.updated_at,
+}
+
+
+def filtered_logged_models(statement: Select[Any], query: TrackingQuery) -> Select[Any]:
+    """``statement`` (over ``LoggedModelRow``) with the query's conditions and order, which
+    ends with the newest first and the model id."""
+    for condition in query.conditions:
+        statement = statement.where(_model_condition(condition))
+    clauses: list[ColumnElement[Any]] = []
+    for item in query.order:
+        value = _model_metric(item.key) if item.kind == "metric" else _MODEL_ATTRIBUTES[item.key]
+        clauses.append(case((value.is_(None), 1), else_=0).asc())
+        clauses.append(value.desc() if item.descending else value.asc())
+    if not any(o.kind == "attribute" and o.key == "created_at" for o in query.order):
+        clauses.append(LoggedModelRow.created_at.desc())
+    clauses.append(LoggedModelRow.id.asc())
+    return statement.order_by(*clauses)
+
+
+def _model_condition(condition: FieldCondition) -> ColumnElement[bool]:
+    op, value = condition.op, condition.value
+    if condition.kind == "attribute":
+        return _compare(_MODEL_ATTRIBUTES[condition.key], op, value)
+    if condition.kind == "metric":
+        found = select(1).where(
+            RunMetricRow.model_id == LoggedModelRow.id,
+            RunMetricRow.key == condition.key,
+            _compare(RunMetricRow.value, op, value),
+        )
+        return exists(found.correlate(LoggedModelRow))
+    row = LoggedModelParamRow if condition.kind == "param" else LoggedModelTagRow
+    found = select(1).where(
+        row.model_id == LoggedModelRow.id, row.key == condition.key, _compare(row.value, op, value)
+    )
+    return exists(found.correlate(LoggedModelRow))
+
+
+def _model_metric(key: str) -> SQLColumnExpression[Any]:
+    return (
+        select(RunMetricRow.value)
+        .where(RunMetricRow.model_id == LoggedModelRow.id, RunMetricRow.key == key)
+        .order_by(RunMetricRow.timestamp.desc(), RunMetricRow.step.desc(), RunMetricRow.id.desc())
+        .limit(1)
+        .correlate(LoggedModelRow)
+        .scalar_subquery()
+    )
+
+
+def _condition(condition: FieldCondition) -> ColumnElement[bool]:
     if condition.kind == "metric":
         return _compare(_latest_metric(condition.key), condition.op, condition.value)
     if condition.kind == "attribute":
@@ -71,7 +137,7 @@ def _condition(condition: RunCondition) -> ColumnElement[bool]:
     return exists(has_key.where(_compare(row.value, condition.op, condition.value)))
 
 
-def _value(item: RunOrder) -> SQLColumnExpression[Any]:
+def _value(item: FieldOrder) -> SQLColumnExpression[Any]:
     if item.kind == "metric":
         return _latest_metric(item.key)
     if item.kind == "attribute":

@@ -1,6 +1,7 @@
-"""Run search (``domain/run_search.py``) on SQLite and PostgreSQL, through the tracking service
-and MLflow's filter syntax (``server/mlflow/run_filters.py``): latest metric values, params,
-tags, attributes, missing values last in either order, and pages that resume one search only."""
+"""Run and logged-model searches (``domain/tracking_search.py``) on SQLite and PostgreSQL,
+through the tracking service and MLflow's filter syntax (``server/mlflow/tracking_filters.py``):
+metric values, params, tags, attributes, missing values last in either order, and pages that
+resume one search only."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from modelreg.domain.errors import InvalidArgumentError, ModelregError
 from modelreg.domain.tracking import Metric, RunStatus
 from modelreg.server.mlflow.deps import MlflowServices
 from modelreg.server.mlflow.errors import MlflowError
-from modelreg.server.mlflow.run_filters import run_search
+from modelreg.server.mlflow.tracking_filters import logged_model_search, run_search
 from modelreg.wiring import Services
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -148,4 +149,92 @@ def test_a_page_token_resumes_only_its_own_search(ms, runs):
 def test_malformed_searches_are_refused_in_words(text: str, order: list[str]):
     with pytest.raises((ModelregError, MlflowError)) as excinfo:
         run_search(text, order)
+    assert str(excinfo.value)
+
+
+# -- logged models -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def models(ms: MlflowServices) -> tuple[str, dict[str, str]]:
+    """Three logged models of one experiment, created in order x, y, z: x's accuracy was 0.7,
+    then 0.9 (later); y's is 0.8; z has none. x and y have depth params, z a team tag."""
+    experiment = ms.tracking.create_experiment("models-search")
+    run = ms.tracking.create_run(experiment.id, user_id="u", start_time=START)
+    ids = {}
+    for name, params in (("x", {"depth": "3"}), ("y", {"depth": "8"}), ("z", {})):
+        tags = {"team": "risk"} if name == "z" else {}
+        created = ms.tracking.create_logged_model(
+            experiment.id, name=name, source_run_id=run.info.id, params=params, tags=tags
+        )
+        ids[name] = created.id
+    later = START + timedelta(minutes=5)
+    metrics = [
+        Metric("accuracy", 0.7, START, 0, ids["x"]),
+        Metric("accuracy", 0.9, later, 0, ids["x"]),
+        Metric("accuracy", 0.8, START, 0, ids["y"]),
+    ]
+    ms.tracking.log_batch(run.info.id, metrics=metrics)
+    return experiment.id, ids
+
+
+def models_found(
+    ms: MlflowServices, models: tuple[str, dict[str, str]], text: str = "", *order: dict
+) -> list[str]:
+    experiment, ids = models
+    names = {model_id: name for name, model_id in ids.items()}
+    query = logged_model_search(text, list(order))
+    return [names[m.id] for m in ms.tracking.search_logged_models([experiment], query).items]
+
+
+def test_logged_models_without_a_filter_newest_first(ms, models):
+    assert models_found(ms, models) == ["z", "y", "x"]
+
+
+def test_a_logged_model_metric_condition_holds_for_any_value_logged(ms, models):
+    assert models_found(ms, models, "metrics.accuracy > 0.85") == ["x"]
+    assert models_found(ms, models, "metrics.accuracy < 0.75") == ["x"]  # its first value
+    assert models_found(ms, models, "metrics.accuracy >= 0.8") == ["y", "x"]
+
+
+def test_logged_models_order_by_their_latest_metric_missing_last(ms, models):
+    accuracy = {"field_name": "metrics.accuracy"}
+    assert models_found(ms, models, "", {**accuracy, "ascending": False}) == ["x", "y", "z"]
+    assert models_found(ms, models, "", accuracy) == ["y", "x", "z"]
+    assert models_found(ms, models, "", {"field_name": "name", "ascending": False}) == [
+        "z",
+        "y",
+        "x",
+    ]
+
+
+def test_logged_models_by_params_tags_and_attributes(ms, models):
+    _, ids = models
+    assert models_found(ms, models, "params.depth = '8'") == ["y"]
+    assert models_found(ms, models, "tags.team LIKE 'ri%'") == ["z"]
+    assert models_found(ms, models, "name IN ('x', 'z')") == ["z", "x"]
+    assert models_found(ms, models, f"model_id = '{ids['y']}'") == ["y"]
+    assert models_found(ms, models, "status = 'PENDING'") == ["z", "y", "x"]
+    assert models_found(ms, models, "status IN ('LOGGED_MODEL_PENDING')") == ["z", "y", "x"]
+    assert models_found(ms, models, "status != 'pending'") == []
+    assert models_found(ms, models, "status = 'READY'") == []
+    assert models_found(ms, models, "creation_timestamp > 0") == ["z", "y", "x"]
+
+
+@pytest.mark.parametrize(
+    ("text", "order"),
+    [
+        ("metrics.accuracy = 'high'", []),
+        ("params.depth > 3", []),
+        ("attributes.color = 'red'", []),
+        ("datasets.name = 'train'", []),
+        ("", [{"field_name": "params.depth"}]),
+        ("", [{"field_name": "metrics.accuracy", "dataset_name": "test"}]),
+        ("", [{"ascending": True}]),
+        ("", [{"field_name": "name"}, {"field_name": "name", "ascending": False}]),
+    ],
+)
+def test_malformed_logged_model_searches_are_refused(text: str, order: list[dict]):
+    with pytest.raises((ModelregError, MlflowError)) as excinfo:
+        logged_model_search(text, order)
     assert str(excinfo.value)

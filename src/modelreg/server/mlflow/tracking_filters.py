@@ -1,5 +1,6 @@
-"""MLflow's run search (``filter`` and ``order_by`` of ``runs/search``) as a ``RunQuery``
-(``domain/run_search.py``, which holds the rules)::
+"""MLflow's run and logged-model searches (``filter`` and ``order_by`` of ``runs/search`` and
+``logged-models/search``) as a ``TrackingQuery`` (``domain/tracking_search.py``, which holds the
+rules)::
 
     metrics.rmse < 0.8 AND params.model = 'gbm' AND tags.`team` LIKE 'risk%'
     attributes.status = 'FINISHED' AND run_id IN ('a1…', 'b2…') AND start_time > 1700000000000
@@ -9,23 +10,31 @@ Fields are ``metric(s).``, ``param(s).``/``parameter(s).``, ``tag(s).`` and ``at
 ``attr.``/``run.`` followed by a key, which may be back-quoted or double-quoted; a bare name is
 an attribute (``created`` is ``start_time``, ``run name`` is ``run_name``). Dataset filters
 (``datasets.``) are refused: modelreg does not keep run inputs.
+
+A logged-model search orders by objects (``{"field_name": "metrics.acc", "ascending": false}``)
+instead of strings; ordering by a metric measured on a dataset is refused for the same reason.
 """
 
 from __future__ import annotations
 
-from modelreg.domain.run_search import (
-    RunCondition,
-    RunField,
-    RunOrder,
-    RunQuery,
+from collections.abc import Mapping
+from typing import Any
+
+from modelreg.domain.tracking_search import (
+    FieldCondition,
+    FieldKind,
+    FieldOrder,
+    TrackingQuery,
+    logged_model_condition,
+    logged_model_order,
     run_condition,
     run_order,
-    run_query,
+    tracking_query,
 )
 from modelreg.server.mlflow.errors import invalid
 from modelreg.server.mlflow.filters import parse_filter
 
-_PREFIXES: dict[str, RunField] = {
+_PREFIXES: dict[str, FieldKind] = {
     "metric": "metric",
     "metrics": "metric",
     "param": "param",
@@ -39,20 +48,44 @@ _PREFIXES: dict[str, RunField] = {
     "attributes": "attribute",
     "run": "attribute",
 }
-_KINDS: dict[str, RunField] = {kind: kind for kind in _PREFIXES.values()}
+_KINDS: dict[str, FieldKind] = {kind: kind for kind in _PREFIXES.values()}
 _ATTRIBUTE_NAMES = {"created": "start_time", "run name": "run_name"}
 
 
-def run_search(filter_text: str | None, order_by: list[str]) -> RunQuery:
-    conditions: list[RunCondition] = []
+def run_search(filter_text: str | None, order_by: list[str]) -> TrackingQuery:
+    conditions: list[FieldCondition] = []
     for clause in parse_filter(filter_text, _field):
         if clause.kind == "dataset":
             raise invalid("modelreg does not keep run inputs: datasets cannot be searched")
         conditions.append(run_condition(_kind(clause.kind), clause.key, clause.op, clause.value))
-    return run_query(conditions, [_order(entry) for entry in order_by])
+    return tracking_query(conditions, [_order(entry) for entry in order_by])
 
 
-def _order(entry: str) -> RunOrder:
+def logged_model_search(
+    filter_text: str | None, order_by: list[Mapping[str, Any]]
+) -> TrackingQuery:
+    conditions: list[FieldCondition] = []
+    for clause in parse_filter(filter_text, _field):
+        if clause.kind == "dataset":
+            raise invalid(
+                "modelreg does not keep datasets: logged models cannot be searched by one"
+            )
+        kind = _kind(clause.kind)
+        conditions.append(logged_model_condition(kind, clause.key, clause.op, clause.value))
+    order: list[FieldOrder] = []
+    for entry in order_by:
+        name = entry.get("field_name")
+        if not isinstance(name, str) or not name.strip():
+            raise invalid("Each order_by entry needs a field_name.")
+        if entry.get("dataset_name") or entry.get("dataset_digest"):
+            raise invalid("modelreg does not keep datasets: order by a metric without one")
+        written, key = _field(name.strip())
+        descending = entry.get("ascending", True) is False
+        order.append(logged_model_order(_kind(written), key, descending=descending))
+    return tracking_query(conditions, order)
+
+
+def _order(entry: str) -> FieldOrder:
     text = entry.strip()
     field, _, direction = text.rpartition(" ")
     if direction.upper() not in {"ASC", "DESC"}:
@@ -87,7 +120,7 @@ def _attribute(name: str) -> str:
     return _ATTRIBUTE_NAMES.get(name.lower(), name)
 
 
-def _kind(kind: str) -> RunField:
+def _kind(kind: str) -> FieldKind:
     found = _KINDS.get(kind)
     if found is None:
         raise invalid(f"Invalid filter: unknown field kind {kind!r}")
