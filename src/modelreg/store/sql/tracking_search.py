@@ -113,14 +113,9 @@ def _model_condition(condition: FieldCondition) -> ColumnElement[bool]:
 
 
 def _model_metric(key: str) -> SQLColumnExpression[Any]:
-    return (
-        select(RunMetricRow.value)
-        .where(RunMetricRow.model_id == LoggedModelRow.id, RunMetricRow.key == key)
-        .order_by(RunMetricRow.timestamp.desc(), RunMetricRow.step.desc(), RunMetricRow.id.desc())
-        .limit(1)
-        .correlate(LoggedModelRow)
-        .scalar_subquery()
-    )
+    # MLflow's latest for a logged model: latest timestamp first, then highest step.
+    owner = RunMetricRow.model_id == LoggedModelRow.id
+    return _last_value(owner, key, RunMetricRow.timestamp, RunMetricRow.step, LoggedModelRow)
 
 
 def _condition(condition: FieldCondition) -> ColumnElement[bool]:
@@ -152,12 +147,21 @@ def _value(item: FieldOrder) -> SQLColumnExpression[Any]:
 
 
 def _latest_metric(key: str) -> SQLColumnExpression[Any]:
+    owner = RunMetricRow.run_id == RunRow.id
+    return _last_value(owner, key, RunMetricRow.step, RunMetricRow.timestamp, RunRow)
+
+
+def _last_value(
+    owner: ColumnElement[bool], key: str, first: Any, then: Any, outer: Any
+) -> SQLColumnExpression[Any]:
+    """The value of ``key`` among ``owner``'s metric rows that sorts last by (``first``,
+    ``then``, id): a correlated scalar subquery over ``outer``."""
     return (
         select(RunMetricRow.value)
-        .where(RunMetricRow.run_id == RunRow.id, RunMetricRow.key == key)
-        .order_by(RunMetricRow.step.desc(), RunMetricRow.timestamp.desc(), RunMetricRow.id.desc())
+        .where(owner, RunMetricRow.key == key)
+        .order_by(first.desc(), then.desc(), RunMetricRow.id.desc())
         .limit(1)
-        .correlate(RunRow)
+        .correlate(outer)
         .scalar_subquery()
     )
 
