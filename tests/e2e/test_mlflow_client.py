@@ -536,6 +536,14 @@ def test_search_runs_as_a_dataframe_and_in_pages(url: str, name: str):
     assert not rest.token
     found = mlflow.search_experiments(filter_string=f"name = 'exp-{name}'")
     assert [e.experiment_id for e in found] == [experiment_id]
+    other = mlflow.create_experiment(f"exp-{name}-b", tags={"team": "risk"})
+    by_name = mlflow.search_experiments(
+        filter_string=f"name LIKE 'exp-{name}%'", order_by=["name DESC"]
+    )
+    assert [e.experiment_id for e in by_name] == [other, experiment_id]
+    tagged = mlflow.search_experiments(filter_string="tags.team = 'risk'")
+    assert other in [e.experiment_id for e in tagged]
+    assert experiment_id not in [e.experiment_id for e in tagged]
     with pytest.raises(MlflowException) as excinfo:
         client.search_runs([experiment_id], max_results=50_001)
     assert error_code(excinfo) == "INVALID_PARAMETER_VALUE"

@@ -14,7 +14,11 @@ from modelreg.domain.errors import InvalidArgumentError, ModelregError
 from modelreg.domain.tracking import Metric, RunStatus
 from modelreg.server.mlflow.deps import MlflowServices
 from modelreg.server.mlflow.errors import MlflowError
-from modelreg.server.mlflow.tracking_filters import logged_model_search, run_search
+from modelreg.server.mlflow.tracking_filters import (
+    experiment_search,
+    logged_model_search,
+    run_search,
+)
 from modelreg.wiring import Services
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -238,3 +242,30 @@ def test_malformed_logged_model_searches_are_refused(text: str, order: list[dict
     with pytest.raises((ModelregError, MlflowError)) as excinfo:
         logged_model_search(text, order)
     assert str(excinfo.value)
+
+
+# -- experiments ---------------------------------------------------------------------------------
+
+
+def test_experiments_by_name_time_and_tags_in_any_order(ms: MlflowServices):
+    for name, team in (("credit-a", "risk"), ("credit-b", "Risk"), ("churn", None)):
+        ms.tracking.create_experiment(name, tags={"team": team} if team else None)
+
+    def names(text: str = "", *order: str) -> list[str]:
+        query = experiment_search(text, list(order))
+        found = ms.tracking.search_experiments(query=query).items
+        return [e.name for e in found if e.name != "Default"]
+
+    assert names() == ["churn", "credit-b", "credit-a"]  # newest first
+    assert names("name LIKE 'credit%'") == ["credit-b", "credit-a"]
+    assert names("name ILIKE 'CREDIT-A'") == ["credit-a"]
+    assert names("name != 'churn'", "name ASC") == ["credit-a", "credit-b"]
+    assert names("tags.team = 'risk'") == ["credit-a"]
+    assert names("tags.`team` ILIKE 'risk'") == ["credit-b", "credit-a"]
+    assert names("creation_time > 0", "name DESC") == ["credit-b", "credit-a", "churn"]
+    assert names("", "attributes.name") == ["churn", "credit-a", "credit-b"]
+    assert names("", "creation_time ASC")[-1] == "churn"
+    with pytest.raises((ModelregError, MlflowError)):
+        experiment_search("params.x = '1'", [])
+    with pytest.raises((ModelregError, MlflowError)):
+        experiment_search("", ["tags.team"])

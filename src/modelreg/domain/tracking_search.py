@@ -24,6 +24,10 @@ Logged models (MLflow 3):
   epoch milliseconds;
 * an order is metrics and attributes only, missing values last, then the newest first, then
   the model id.
+
+Experiments: ``name`` as text, ``creation_time`` and ``last_update_time`` as epoch
+milliseconds, ``tags.<key>`` as text; ordered by those attributes or ``experiment_id``, then
+the newest first, then the id.
 """
 
 from __future__ import annotations
@@ -170,6 +174,35 @@ def logged_model_order(kind: FieldKind, key: str, *, descending: bool) -> FieldO
         f"{kind} {key!r}",
         field="order_by",
     )
+
+
+EXPERIMENT_TIMES = {"creation_time": "created_at", "last_update_time": "updated_at"}
+_EXPERIMENT_ORDER = {"name": "name", "experiment_id": "id", **EXPERIMENT_TIMES}
+
+
+def experiment_condition(kind: FieldKind, key: str, op: str, value: object) -> FieldCondition:
+    if kind == "tag":
+        return FieldCondition(kind, key, _op(op, TEXT_OPS, f"tag {key!r}"), _text(key, value))
+    if kind == "attribute" and key in EXPERIMENT_TIMES:
+        op = _op(op, NUMBER_OPS, f"attribute {key!r}")
+        at = _EPOCH + timedelta(milliseconds=_number(key, value))
+        return FieldCondition(kind, EXPERIMENT_TIMES[key], op, at)
+    if kind == "attribute" and key == "name":
+        return FieldCondition(kind, key, _op(op, TEXT_OPS, "attribute 'name'"), _text(key, value))
+    raise InvalidArgumentError(
+        f"experiments are searched by name, creation_time, last_update_time and tags, not "
+        f"{kind} {key!r}",
+        field="filter",
+    )
+
+
+def experiment_order(kind: FieldKind, key: str, *, descending: bool) -> FieldOrder:
+    if kind != "attribute" or key not in _EXPERIMENT_ORDER:
+        raise InvalidArgumentError(
+            f"experiments are ordered by {', '.join(sorted(_EXPERIMENT_ORDER))}, not {key!r}",
+            field="order_by",
+        )
+    return FieldOrder(kind, _EXPERIMENT_ORDER[key], descending)
 
 
 def tracking_query(conditions: list[FieldCondition], order: list[FieldOrder]) -> TrackingQuery:

@@ -125,17 +125,17 @@ class Tracking:
         self,
         *,
         view: str | None = None,
-        name: str | None = None,
+        query: TrackingQuery = NO_FILTER,
         cursor: str | None = None,
         limit: int = 1000,
     ) -> Page[Experiment]:
         stages = stages_for_view(view)
 
         def run(tx: MetadataTransaction, offset: int, size: int) -> list[Experiment]:
-            return tx.search_experiments(stages=stages, name=name, offset=offset, limit=size)
+            return tx.search_experiments(stages=stages, query=query, offset=offset, limit=size)
 
         self._ensure_default()
-        return self._page(("experiments", view, name), cursor, limit, run)
+        return self._page(("experiments", view, repr(query)), cursor, limit, run)
 
     def update_experiment(
         self,

@@ -55,9 +55,15 @@ class ExperimentRepository(Protocol):
     ) -> Experiment: ...
 
     def search_experiments(
-        self, *, stages: Sequence[LifecycleStage], name: str | None, offset: int, limit: int
+        self,
+        *,
+        stages: Sequence[LifecycleStage],
+        query: TrackingQuery = NO_FILTER,
+        offset: int,
+        limit: int,
     ) -> list[Experiment]:
-        """Experiments in ``stages`` (with exactly ``name`` when given), newest first."""
+        """Experiments in ``stages`` matching ``query``, in its order (by default newest
+        first)."""
 
 
 class RunRepository(Protocol):

@@ -19,10 +19,13 @@ from modelreg.server.mlflow import wire
 from modelreg.server.mlflow.access import tracking_access
 from modelreg.server.mlflow.deps import API, MlflowDep
 from modelreg.server.mlflow.errors import MlflowRoute, invalid
-from modelreg.server.mlflow.filters import parse_filter
 from modelreg.server.mlflow.messages import Message, MessageDep
 from modelreg.server.mlflow.paging import collect
-from modelreg.server.mlflow.tracking_filters import logged_model_search, run_search
+from modelreg.server.mlflow.tracking_filters import (
+    experiment_search,
+    logged_model_search,
+    run_search,
+)
 
 # Experiments and runs: read or write scope (server/mlflow/access.py).
 router = APIRouter(
@@ -86,15 +89,11 @@ def get_experiment_by_name(msg: MessageDep, ms: MlflowDep) -> Response:
 @router.post(f"{EXPERIMENTS}/search")
 @router.get(f"{EXPERIMENTS}/search")
 def search_experiments(msg: MessageDep, ms: MlflowDep) -> Response:
-    name = None
-    for clause in parse_filter(msg.text("filter")):
-        if clause.kind != "attribute" or clause.key != "name" or clause.op != "=":
-            raise invalid("modelreg searches experiments by name = '...' only")
-        name = str(clause.value)
+    query = experiment_search(msg.text("filter"), msg.strings("order_by"))
     view = msg.text("view_type")
     found, token = collect(
         lambda cursor, size: ms.tracking.search_experiments(
-            view=view, name=name, cursor=cursor, limit=size
+            view=view, query=query, cursor=cursor, limit=size
         ),
         msg,
         SEARCH_LIMITS,

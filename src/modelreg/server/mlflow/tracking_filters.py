@@ -25,6 +25,8 @@ from modelreg.domain.tracking_search import (
     FieldKind,
     FieldOrder,
     TrackingQuery,
+    experiment_condition,
+    experiment_order,
     logged_model_condition,
     logged_model_order,
     run_condition,
@@ -61,6 +63,19 @@ def run_search(filter_text: str | None, order_by: list[str]) -> TrackingQuery:
     return tracking_query(conditions, [_order(entry) for entry in order_by])
 
 
+def experiment_search(filter_text: str | None, order_by: list[str]) -> TrackingQuery:
+    conditions = [
+        experiment_condition(_kind(clause.kind), clause.key, clause.op, clause.value)
+        for clause in parse_filter(filter_text, _field)
+    ]
+    order = []
+    for entry in order_by:
+        field, descending = _written_order(entry)
+        kind, key = _field(field)
+        order.append(experiment_order(_kind(kind), key, descending=descending))
+    return tracking_query(conditions, order)
+
+
 def logged_model_search(
     filter_text: str | None, order_by: list[Mapping[str, Any]]
 ) -> TrackingQuery:
@@ -86,14 +101,20 @@ def logged_model_search(
 
 
 def _order(entry: str) -> FieldOrder:
+    field, descending = _written_order(entry)
+    kind, key = _field(field)
+    if not key or kind == "dataset":
+        raise invalid(f"Invalid order_by clause '{entry}'")
+    return run_order(_kind(kind), key, descending=descending)
+
+
+def _written_order(entry: str) -> tuple[str, bool]:
+    """``field [ASC|DESC]`` as (field, descending)."""
     text = entry.strip()
     field, _, direction = text.rpartition(" ")
     if direction.upper() not in {"ASC", "DESC"}:
-        field, direction = text, "ASC"
-    kind, key = _field(field.strip())
-    if not key or kind == "dataset":
-        raise invalid(f"Invalid order_by clause '{entry}'")
-    return run_order(_kind(kind), key, descending=direction.upper() == "DESC")
+        return text, False
+    return field.strip(), direction.upper() == "DESC"
 
 
 def _field(text: str) -> tuple[str, str]:

@@ -154,12 +154,15 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras):
         return self._experiments([row])[0]
 
     def search_experiments(
-        self, *, stages: Sequence[LifecycleStage], name: str | None, offset: int, limit: int
+        self,
+        *,
+        stages: Sequence[LifecycleStage],
+        query: TrackingQuery = NO_FILTER,
+        offset: int,
+        limit: int,
     ) -> list[Experiment]:
         statement = select(ExperimentRow).where(ExperimentRow.lifecycle_stage.in_(list(stages)))
-        if name is not None:
-            statement = statement.where(ExperimentRow.name == name)
-        statement = statement.order_by(ExperimentRow.created_at.desc(), ExperimentRow.id.desc())
+        statement = tracking_search.filtered_experiments(statement, query)
         rows = list(self.session.scalars(statement.offset(offset).limit(limit)))
         return self._experiments(rows)
 

@@ -29,6 +29,8 @@ from sqlalchemy import (
 
 from modelreg.domain.tracking_search import FieldCondition, FieldOrder, TrackingQuery
 from modelreg.store.sql.tracking import (
+    ExperimentRow,
+    ExperimentTagRow,
     LoggedModelParamRow,
     LoggedModelRow,
     LoggedModelTagRow,
@@ -91,6 +93,32 @@ def filtered_logged_models(statement: Select[Any], query: TrackingQuery) -> Sele
     if not any(o.kind == "attribute" and o.key == "created_at" for o in query.order):
         clauses.append(LoggedModelRow.created_at.desc())
     clauses.append(LoggedModelRow.id.asc())
+    return statement.order_by(*clauses)
+
+
+def filtered_experiments(statement: Select[Any], query: TrackingQuery) -> Select[Any]:
+    """``statement`` (over ``ExperimentRow``) with the query's conditions and order, which ends
+    with the newest first and the id."""
+    for condition in query.conditions:
+        if condition.kind == "tag":
+            found = select(1).where(
+                ExperimentTagRow.experiment_id == ExperimentRow.id,
+                ExperimentTagRow.key == condition.key,
+                _compare(ExperimentTagRow.value, condition.op, condition.value),
+            )
+            statement = statement.where(exists(found.correlate(ExperimentRow)))
+        else:
+            column = getattr(ExperimentRow, condition.key)
+            statement = statement.where(_compare(column, condition.op, condition.value))
+    clauses = [
+        getattr(ExperimentRow, item.key).desc()
+        if item.descending
+        else getattr(ExperimentRow, item.key).asc()
+        for item in query.order
+    ]
+    if not any(item.key == "created_at" for item in query.order):
+        clauses.append(ExperimentRow.created_at.desc())
+    clauses.append(ExperimentRow.id.asc())
     return statement.order_by(*clauses)
 
 
