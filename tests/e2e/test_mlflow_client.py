@@ -675,6 +675,11 @@ def test_the_best_logged_model_by_its_metrics_is_found_and_registered(url: str, 
             experiment_ids=[experiment_id], order_by=[{"field_name": "params.depth"}]
         )
     assert error_code(excinfo) == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(MlflowException) as excinfo:  # not ignored: modelreg keeps no datasets
+        mlflow.search_logged_models(
+            experiment_ids=[experiment_id], datasets=[{"dataset_name": "test"}]
+        )
+    assert error_code(excinfo) == "INVALID_PARAMETER_VALUE"
 
 
 class AddOne(mlflow.pyfunc.PythonModel):  # type: ignore[misc]

@@ -299,6 +299,8 @@ def create_logged_model(msg: MessageDep, ms: MlflowDep) -> Response:
 
 @router.post(f"{LOGGED_MODELS}/search")
 def search_logged_models(msg: MessageDep, ms: MlflowDep) -> Response:
+    if msg.objects("datasets"):
+        raise invalid("modelreg does not keep datasets: logged models cannot be searched by one")
     query = logged_model_search(msg.text("filter"), msg.objects("order_by"))
     page = ms.tracking.search_logged_models(
         msg.strings("experiment_ids"),
