@@ -5,6 +5,7 @@ aliases and files arrive, and a second run copies nothing."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -130,6 +131,11 @@ def test_import_copies_the_registry_and_is_idempotent(
             name="doubler", python_model=Doubler(), pip_requirements=["mlflow"]
         )
     mlflow.register_model(logged.model_uri, "doubler")
+    # The numbers of the run behind the versions, and its code commit, go with them.
+    source.log_param(run_id, "depth", "3")
+    source.log_metric(run_id, "auc", 0.91, step=1)
+    source.log_metric(run_id, "auc", 0.93, step=2)
+    source.set_tag(run_id, "mlflow.source.git.commit", "0a1b2c3d4e5f")
 
     home = tmp_path / "registry"
     env = clean_env(MODELREG_CACHE=str(tmp_path / "cache"), MODELREG_USER="importer")
@@ -150,6 +156,11 @@ def test_import_copies_the_registry_and_is_idempotent(
         assert versions["3"].description == "round 2"
         assert versions["3"].tags["round"] == "2"
         assert versions["3"].lineage.run_id == run_id
+        assert versions["3"].lineage.source_commit == "0a1b2c3d4e5f"
+        assert (dict(versions["3"].params), dict(versions["3"].metrics)) == (
+            {"depth": "3"},
+            {"auc": 0.93},
+        )
         assert fraud.aliases == {
             "champion": versions["3"].version,
             "previous": versions["1"].version,
@@ -188,6 +199,47 @@ def test_import_copies_the_registry_and_is_idempotent(
     with Client.local(home, cache_dir=tmp_path / "cache") as registry:
         newest = registry.resolve("fraud@champion")
         assert newest.tags["mlflow.import.version"] == "4"
+
+
+def test_numbers_modelreg_cannot_hold_are_listed_and_the_rest_copied(
+    mlflow_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    for key, value in MLFLOW_ENV.items():
+        monkeypatch.setenv(key, value)
+    source = MlflowClient(tracking_uri=mlflow_url, registry_uri=mlflow_url)
+    run_id = source.create_run(source.create_experiment("odd-numbers")).info.run_id
+    _log_files(source, run_id, tmp_path / "v", {"weights.bin": b"w" * 100})
+    source.log_param(run_id, "depth", "3")
+    source.log_param(run_id, "-lr", "x")  # MLflow takes this key, modelreg does not
+    source.log_metric(run_id, "auc", 0.9)
+    source.log_metric(run_id, "loss", math.nan)
+    source.create_registered_model("odd")
+    source.create_model_version("odd", f"runs:/{run_id}/model", run_id)
+
+    home = tmp_path / "registry"
+    env = clean_env(MODELREG_CACHE=str(tmp_path / "cache"))
+    result = run_cli(
+        "--home",
+        home,
+        "import",
+        "mlflow",
+        "--from",
+        mlflow_url,
+        "--model",
+        "odd",
+        "--json",
+        env=env,
+    )
+    assert result.returncode == 1  # something was not copied, and the summary says what
+    summary = json.loads(result.stdout)
+    assert summary["versions_copied"] == 1
+    assert sorted(entry["what"] for entry in summary["skipped"]) == [
+        "metric 'loss' of version odd/1",
+        "param '-lr' of version odd/1",
+    ]
+    with Client.local(home, cache_dir=tmp_path / "cache") as registry:
+        copied = registry.resolve("odd/1")
+        assert (dict(copied.params), dict(copied.metrics)) == ({"depth": "3"}, {"auc": 0.9})
 
 
 def test_import_reports_an_unreachable_server(tmp_path: Path):

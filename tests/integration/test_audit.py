@@ -4,6 +4,7 @@ verification catching rows edited, deleted or inserted behind the registry's bac
 import io
 import json
 import sqlite3
+import sys
 import threading
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -13,7 +14,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from modelreg import Client
-from modelreg.cli.main import app
+from modelreg.cli.main import app, main
 from modelreg.domain.audit import GENESIS, AuditQuery, ProblemKind, chain_entry, entry_hash
 from modelreg.domain.entities import Event
 from modelreg.settings import Settings
@@ -328,7 +329,7 @@ def test_events_history_shows_the_new_fields(client):
     )
 
 
-def test_cli_verify_export_and_ls(tmp_path):
+def test_cli_verify_export_and_ls(tmp_path, monkeypatch):
     home = tmp_path / "home"
     with Client.local(home, user="alice", cache_dir=tmp_path / "cache") as sdk:
         sdk.create_model("m")
@@ -352,6 +353,12 @@ def test_cli_verify_export_and_ls(tmp_path):
     broken = runner.invoke(app, ["--home", str(home), "audit", "verify"])
     assert broken.exit_code == 1
     assert "#1 model.created" in broken.output
+    # The installed `modelreg` command too (its entry point runs Click without standalone
+    # mode, which returns the exit code instead of exiting with it).
+    monkeypatch.setattr(sys, "argv", ["modelreg", "--home", str(home), "audit", "verify"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 1
 
 
 def test_migration_chains_events_written_before_it(tmp_path):

@@ -1,7 +1,10 @@
 """``modelreg import mlflow --from URI``: copy an MLflow registry into modelreg.
 
 Every registered model, version, tag, description and alias, and each version's files, are read
-through the MLflow server's REST API and written through the SDK, like any push. The copy is
+through the MLflow server's REST API and written through the SDK, like any push. A version
+also takes the numbers of the run that produced it (the run's params and latest metrics) and
+its code commit (the run's ``mlflow.source.git.commit`` tag), so "what were its numbers?" is
+answered by modelreg alone once the MLflow server is gone. The copy is
 idempotent: each imported version carries the tags ``mlflow.import.server`` and
 ``mlflow.import.version``, so a second run finds what it already copied and transfers nothing.
 Versions are copied in MLflow order; their modelreg numbers match MLflow's unless MLflow
@@ -10,6 +13,7 @@ versions were deleted (or modelreg already had versions), and aliases follow the
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -40,6 +44,7 @@ import_app = typer.Typer(help="Copy models from other registries.", no_args_is_h
 SERVER_TAG = "mlflow.import.server"
 VERSION_TAG = "mlflow.import.version"
 SOURCE_TAG = "mlflow.import.source"
+COMMIT_TAG = "mlflow.source.git.commit"  # set by the MLflow client on runs started in a git repo
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 CHUNK = 1024 * 1024
 
@@ -248,17 +253,57 @@ class Importer:
             count = self.source.download_version(name, number, folder)
             if count == 0:
                 raise MlflowSourceError("the version has no files")
+            run_id = version.get("run_id") or None
+            numbers = self._run_numbers(f"version {name}/{number}", run_id)
             pushed: ModelVersion = self.client.push(
                 name,
                 folder,
+                params=numbers.params,
+                metrics=numbers.metrics,
                 tags=tags,
                 description=version.get("description") or "",
-                lineage=Lineage(run_id=version.get("run_id") or None),
+                lineage=Lineage(run_id=run_id, source_commit=numbers.commit),
             )
         self.summary.versions_copied += 1
         self.summary.files += len(pushed.files)
         self.summary.bytes += pushed.size
         return pushed.version
+
+    def _run_numbers(self, what: str, run_id: str | None) -> RunNumbers:
+        """The params, latest metrics and code commit of the run behind a version. What
+        modelreg cannot hold (a NaN metric, a key it does not accept, entries past its limit)
+        is listed as skipped, and the version is copied without it."""
+        numbers = RunNumbers()
+        if run_id is None:
+            return numbers
+        try:
+            run = self.source.call("GET", "runs/get", params={"run_id": run_id})["run"]
+        except (MlflowSourceError, KeyError) as error:
+            self.summary.skip(f"run {run_id} of {what}", f"params and metrics not copied: {error}")
+            return numbers
+        data = run.get("data") or {}
+        for entry in data.get("params") or []:
+            key, value = str(entry.get("key", "")), str(entry.get("value", ""))
+            problem = _key_problem(key, "param", numbers.params)
+            if problem is None and len(value) > DEFAULT_LIMITS.param_value_length:
+                problem = f"longer than {DEFAULT_LIMITS.param_value_length} characters"
+            if problem:
+                self.summary.skip(f"param {key!r} of {what}", problem)
+            else:
+                numbers.params[key] = value
+        for entry in data.get("metrics") or []:
+            key, number = str(entry.get("key", "")), _number(entry.get("value"))
+            problem = _key_problem(key, "metric", numbers.metrics)
+            if problem is None and (number is None or not math.isfinite(number)):
+                problem = f"{entry.get('value')!r} is not a finite number"
+            if problem or number is None:
+                self.summary.skip(f"metric {key!r} of {what}", problem or "not a number")
+            else:
+                numbers.metrics[key] = number
+        for tag in data.get("tags") or []:
+            if tag.get("key") == COMMIT_TAG and tag.get("value"):
+                numbers.commit = str(tag["value"])[:2048]
+        return numbers
 
     def _sync_alias(self, name: str, alias: str, version: str, mapping: dict[str, int]) -> None:
         if version not in mapping:
@@ -290,6 +335,35 @@ class Importer:
                 continue
             tags[key] = value
         return tags
+
+
+@dataclass
+class RunNumbers:
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    commit: str | None = None
+
+
+def _key_problem(key: str, kind: str, taken: dict[str, Any]) -> str | None:
+    try:
+        validate_key(key, kind)
+    except ModelregError as error:
+        return error.message
+    if len(taken) >= DEFAULT_LIMITS.entries_per_mapping:
+        return f"more than {DEFAULT_LIMITS.entries_per_mapping} {kind}s"
+    return None
+
+
+def _number(value: object) -> float | None:
+    """MLflow's JSON writes non-finite values as the strings NaN and Infinity."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
 
 
 @import_app.command("mlflow")

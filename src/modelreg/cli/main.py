@@ -94,7 +94,11 @@ def _fail(message: str, code: int) -> None:
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, Click returns a command's ``typer.Exit`` code instead of
+        # exiting with it: pass it on, or `audit verify` on a broken chain would exit 0.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            sys.exit(code)
     except ModelregError as error:
         _fail(error.message, 1)
     except typer.Abort:
