@@ -4,6 +4,8 @@ an MLflow registration; and the number of statements a registration costs stays 
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from modelreg.client.client import Client
 from modelreg.domain.entities import Lineage
 from modelreg.domain.errors import ModelNotFoundError, PolicyViolationError
+from modelreg.domain.tracking import Metric
 from modelreg.server.mlflow.deps import MlflowServices
 from modelreg.wiring import Services
 from tests.databases import recorded_statements
@@ -99,9 +102,48 @@ def test_a_registration_costs_a_fixed_number_of_statements(services: Services):
     with recorded_statements(services.metadata.engine) as seen:
         ms.sources.register("m", source, actor=ALICE)
     work = [s for s in seen if not s.upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT"))]
-    # 13 on SQLite and PostgreSQL when this was written (30 before the write path stopped
-    # reading back). More means a read crept back onto the path of every registration.
-    assert len(work) <= 13, "\n".join(work)
+    # 15 on SQLite and PostgreSQL when this was written: 13 for the version (30 before the
+    # write path stopped reading back), 2 for the run's params and metrics. More means a read
+    # crept back onto the path of every registration.
+    assert len(work) <= 15, "\n".join(work)
+
+
+def test_a_registration_keeps_the_numbers_of_its_source(services: Services):
+    """The run's params and latest metrics, a logged model's own, a copied version's: what
+    modelreg can hold, searchable with modelreg's own grammar."""
+    ms = MlflowServices.over(services)
+    source = _run_source(ms)
+    run_id = source.removeprefix("runs:/").split("/")[0]
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    ms.tracking.log_batch(
+        run_id,
+        params={"lr": "0.1"},
+        metrics=[
+            Metric("auc", 0.8, at, step=1),
+            Metric("auc", 0.9, at, step=2),
+            Metric("loss", math.nan, at),
+        ],
+    )
+    ms.registry.create_model("m", actor=ALICE)
+    version, _ = ms.sources.register("m", source, actor=ALICE)
+    assert (dict(version.params), dict(version.metrics)) == ({"lr": "0.1"}, {"auc": 0.9})
+    read = services.registry.get_version("m", version.version)
+    assert (dict(read.params), dict(read.metrics)) == ({"lr": "0.1"}, {"auc": 0.9})
+    found = services.registry.search_versions("metrics.auc > 0.85").items
+    assert [(v.model_name, v.version) for v in found] == [("m", 1)]
+
+    copied, _ = ms.sources.register("m", "models:/m/1", actor=ALICE)
+    assert (dict(copied.params), dict(copied.metrics)) == ({"lr": "0.1"}, {"auc": 0.9})
+
+    experiment = ms.tracking.get_run(run_id).info.experiment_id
+    logged = ms.tracking.create_logged_model(
+        experiment, name="gbm", source_run_id=run_id, params={"depth": "4"}
+    )
+    ms.tracking.log_batch(run_id, metrics=[Metric("acc", 0.7, at, model_id=logged.id)])
+    root = logged.artifact_uri.removeprefix("mlflow-artifacts:/")
+    ms.artifacts.upload(f"{root}/model.bin", [b"gbm"])
+    by_model, _ = ms.sources.register("m", f"models:/{logged.id}", actor=ALICE)
+    assert (dict(by_model.params), dict(by_model.metrics)) == ({"depth": "4"}, {"acc": 0.7})
 
 
 def _run_source(ms: MlflowServices) -> str:

@@ -4,16 +4,23 @@
 ``models:/<name>@<alias>`` and ``mlflow-artifacts:/<path>`` all name files the registry already
 holds as blobs; their manifest becomes the new version's, which is then inserted READY by the
 same use case as any other version without an upload (``Uploads.register_version``).
+
+The version also takes a snapshot of the numbers behind its source: the run's params and the
+latest value of each of its metrics (a logged model's own, a copied version's), so modelreg's
+search, history and UI answer "what were its numbers?" for versions MLflow registered too. A
+version holds what modelreg accepts (finite metrics, keys and lengths within its limits); the
+run keeps everything.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from modelreg.domain.entities import FileEntry, Lineage, ModelVersion, VersionDraft
-from modelreg.domain.errors import InvalidArgumentError, NotFoundError
-from modelreg.domain.rules import parse_ref
+from modelreg.domain.errors import InvalidArgumentError, ModelregError, NotFoundError
+from modelreg.domain.rules import Limits, parse_ref, validate_key
 from modelreg.domain.tracking import SourceRef, VersionExtras, artifact_path_of, parse_source
 from modelreg.service.artifacts import files_under
 from modelreg.service.stages import record_registration
@@ -27,6 +34,8 @@ class ResolvedSource:
     run_id: str | None = None
     experiment_id: str | None = None
     logged_model_id: str | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
+    metrics: Mapping[str, float] = field(default_factory=dict)
 
 
 class VersionSources:
@@ -57,8 +66,11 @@ class VersionSources:
                 f"source {source[:200]!r} holds no files: log the model's files first",
                 field="source",
             )
+        params, metrics = holdable_numbers(resolved.params, resolved.metrics, self.uploads.limits)
         draft = VersionDraft(
             files=resolved.files,
+            params=params,
+            metrics=metrics,
             tags=dict(tags or {}),
             description=description or "",
             # As in MLflow: the run the caller names, else a logged model's source run.
@@ -92,8 +104,13 @@ def resolve(tx: MetadataTransaction, ref: SourceRef) -> ResolvedSource:
         run = tx.get_run_info(ref.run_id or "")
         base = artifact_path_of(run.artifact_uri)
         folder = f"{base}/{ref.path}" if ref.path else base
+        params, metrics = tx.run_numbers(run.id)
         return ResolvedSource(
-            files_under(tx, folder), run_id=run.id, experiment_id=run.experiment_id
+            files_under(tx, folder),
+            run_id=run.id,
+            experiment_id=run.experiment_id,
+            params=params,
+            metrics=metrics,
         )
     if ref.kind == "logged_model":
         model = tx.get_logged_model(ref.model_id or "")
@@ -102,6 +119,8 @@ def resolve(tx: MetadataTransaction, ref: SourceRef) -> ResolvedSource:
             run_id=model.source_run_id,
             experiment_id=model.experiment_id,
             logged_model_id=model.id,
+            params=model.params,
+            metrics={metric.key: metric.value for metric in model.metrics},
         )
     name = ref.model_name or ""
     if ref.version is not None:
@@ -119,6 +138,8 @@ def resolve(tx: MetadataTransaction, ref: SourceRef) -> ResolvedSource:
         version.files,
         run_id=version.lineage.run_id,
         experiment_id=version.lineage.experiment_id,
+        params=version.params,
+        metrics=version.metrics,
     )
 
 
@@ -128,9 +149,38 @@ def _with_run(tx: MetadataTransaction, resolved: ResolvedSource, run_id: str) ->
         run = tx.get_run_info(run_id)
     except NotFoundError:  # a run id from elsewhere is only lineage, not an error
         return resolved
+    params, metrics = tx.run_numbers(run.id)
     return ResolvedSource(
         resolved.files,
         run_id=run.id,
         experiment_id=run.experiment_id,
         logged_model_id=resolved.logged_model_id,
+        params=resolved.params or params,
+        metrics=resolved.metrics or metrics,
     )
+
+
+def holdable_numbers(
+    params: Mapping[str, str], metrics: Mapping[str, float], limits: Limits
+) -> tuple[dict[str, str], dict[str, float]]:
+    """The params and metrics a version can hold, first by key up to the limit: keys modelreg
+    accepts, params within the length limit, finite metrics."""
+    kept_params: dict[str, str] = {}
+    for key, value in sorted(params.items()):
+        room = len(kept_params) < limits.entries_per_mapping
+        if room and _accepted(key, "param", limits) and len(value) <= limits.param_value_length:
+            kept_params[key] = value
+    kept_metrics: dict[str, float] = {}
+    for key, number in sorted(metrics.items()):
+        room = len(kept_metrics) < limits.entries_per_mapping
+        if room and _accepted(key, "metric", limits) and math.isfinite(number):
+            kept_metrics[key] = number
+    return kept_params, kept_metrics
+
+
+def _accepted(key: str, kind: str, limits: Limits) -> bool:
+    try:
+        validate_key(key, kind, limits)
+    except ModelregError:
+        return False
+    return True

@@ -75,6 +75,11 @@ class RunRepository(Protocol):
         """The run's own row, without its params, tags, metrics and outputs."""
         ...
 
+    def run_numbers(self, run_id: str) -> tuple[dict[str, str], dict[str, float]]:
+        """The run's params and the latest value of each of its metrics (NaN included), in
+        two reads; nothing for a run that does not exist."""
+        ...
+
     def update_run(
         self,
         run_id: str,

@@ -30,7 +30,7 @@ def read_runs(session: Session, rows: Sequence[RunRow]) -> list[Run]:
     if not rows:
         return []
     ids = [row.id for row in rows]
-    params, tags = _by_run(session, RunParamRow, ids), _by_run(session, RunTagRow, ids)
+    params, tags = params_of(session, ids), _by_run(session, RunTagRow, ids)
     outputs: dict[str, list[ModelOutput]] = defaultdict(list)
     for run_id, model_id, step in session.execute(
         select(RunOutputRow.run_id, RunOutputRow.model_id, RunOutputRow.step)
@@ -63,6 +63,11 @@ def _by_run(
     ):
         found[run_id][key] = value
     return found
+
+
+def params_of(session: Session, run_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Each run's params, sorted by key."""
+    return _by_run(session, RunParamRow, run_ids)
 
 
 def latest_metrics(session: Session, run_ids: Sequence[str]) -> dict[str, list[Metric]]:

@@ -33,7 +33,7 @@ from modelreg.domain.tracking import (
 from modelreg.domain.tracking_search import NO_FILTER, TrackingQuery
 from modelreg.store.sql import tracking_search
 from modelreg.store.sql.artifact_index import SqlArtifactIndex, SqlVersionExtras
-from modelreg.store.sql.run_reads import read_runs, run_info
+from modelreg.store.sql.run_reads import latest_metrics, params_of, read_runs, run_info
 from modelreg.store.sql.tracking import (
     ExperimentRow,
     ExperimentTagRow,
@@ -217,6 +217,11 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras):
 
     def get_run_info(self, run_id: str) -> RunInfo:
         return run_info(self._run_row(run_id))
+
+    def run_numbers(self, run_id: str) -> tuple[dict[str, str], dict[str, float]]:
+        params = params_of(self.session, [run_id]).get(run_id, {})
+        metrics = latest_metrics(self.session, [run_id]).get(run_id, [])
+        return params, {metric.key: metric.value for metric in metrics}
 
     def get_run(self, run_id: str) -> Run:
         return read_runs(self.session, [self._run_row(run_id)])[0]
