@@ -40,7 +40,7 @@ from modelreg.domain.errors import InvalidArgumentError
 from modelreg.domain.tracking import LoggedModelStatus
 
 FieldKind = Literal["metric", "param", "tag", "attribute"]
-RunValue = float | str | datetime | tuple[str, ...] | None
+FieldValue = float | str | datetime | tuple[str, ...] | None
 
 RUN_TEXT_ATTRIBUTES = frozenset({"run_id", "run_name", "status", "user_id", "artifact_uri"})
 RUN_TIME_ATTRIBUTES = frozenset({"start_time", "end_time"})
@@ -59,7 +59,7 @@ class FieldCondition:
     kind: FieldKind
     key: str
     op: str
-    value: RunValue = None
+    value: FieldValue = None
 
 
 @dataclass(frozen=True, slots=True)
