@@ -4,6 +4,9 @@ params, tags, outputs and latest metrics, whatever the number of runs.
 A run's metrics are its latest value per key (highest step, then latest timestamp, then last
 logged), picked by the database with a window over the ``(run_id, key)`` index, so a run with
 a long training history does not bring every step back to Python.
+
+The statements are built once (every MLflow registration from a run reads its params and
+metrics): a call only binds the run ids.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from modelreg.domain.tracking import Metric, ModelOutput, Run, RunInfo
@@ -25,53 +29,15 @@ from modelreg.store.sql.tracking import (
 )
 
 
-def read_runs(session: Session, rows: Sequence[RunRow]) -> list[Run]:
-    """The runs of ``rows``, in that order."""
-    if not rows:
-        return []
-    ids = [row.id for row in rows]
-    params, tags = params_of(session, ids), _by_run(session, RunTagRow, ids)
-    outputs: dict[str, list[ModelOutput]] = defaultdict(list)
-    for run_id, model_id, step in session.execute(
-        select(RunOutputRow.run_id, RunOutputRow.model_id, RunOutputRow.step)
-        .where(RunOutputRow.run_id.in_(ids))
-        .order_by(RunOutputRow.run_id, RunOutputRow.step, RunOutputRow.model_id)
-    ):
-        outputs[run_id].append(ModelOutput(model_id, step))
-    metrics = latest_metrics(session, ids)
-    return [
-        Run(
-            info=run_info(row),
-            params=params[row.id],
-            tags=tags[row.id],
-            metrics=tuple(metrics[row.id]),
-            outputs=tuple(outputs[row.id]),
-        )
-        for row in rows
-    ]
-
-
-def _by_run(
-    session: Session, table: type[RunParamRow] | type[RunTagRow], ids: Sequence[str]
-) -> dict[str, dict[str, str]]:
-    """The runs' params or tags, by run, each sorted by key."""
-    found: dict[str, dict[str, str]] = defaultdict(dict)
-    for run_id, key, value in session.execute(
+def _by_run(table: type[RunParamRow] | type[RunTagRow]) -> Any:
+    return (
         select(table.run_id, table.key, table.value)
-        .where(table.run_id.in_(ids))
+        .where(table.run_id.in_(bindparam("run_ids", expanding=True)))
         .order_by(table.run_id, table.key)
-    ):
-        found[run_id][key] = value
-    return found
+    )
 
 
-def params_of(session: Session, run_ids: Sequence[str]) -> dict[str, dict[str, str]]:
-    """Each run's params, sorted by key."""
-    return _by_run(session, RunParamRow, run_ids)
-
-
-def latest_metrics(session: Session, run_ids: Sequence[str]) -> dict[str, list[Metric]]:
-    """Each run's latest value of every metric key, by key."""
+def _latest() -> Any:
     rank = func.row_number().over(
         partition_by=(RunMetricRow.run_id, RunMetricRow.key),
         order_by=(RunMetricRow.step.desc(), RunMetricRow.timestamp.desc(), RunMetricRow.id.desc()),
@@ -86,13 +52,62 @@ def latest_metrics(session: Session, run_ids: Sequence[str]) -> dict[str, list[M
             RunMetricRow.model_id,
             rank.label("rank"),
         )
-        .where(RunMetricRow.run_id.in_(run_ids))
+        .where(RunMetricRow.run_id.in_(bindparam("run_ids", expanding=True)))
         .subquery()
     )
+    return select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.run_id, ranked.c.key)
+
+
+_PARAMS = _by_run(RunParamRow)
+_TAGS = _by_run(RunTagRow)
+_OUTPUTS = (
+    select(RunOutputRow.run_id, RunOutputRow.model_id, RunOutputRow.step)
+    .where(RunOutputRow.run_id.in_(bindparam("run_ids", expanding=True)))
+    .order_by(RunOutputRow.run_id, RunOutputRow.step, RunOutputRow.model_id)
+)
+_LATEST_METRICS = _latest()
+
+
+def read_runs(session: Session, rows: Sequence[RunRow]) -> list[Run]:
+    """The runs of ``rows``, in that order."""
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    params, tags = params_of(session, ids), _key_values(session, _TAGS, ids)
+    outputs: dict[str, list[ModelOutput]] = defaultdict(list)
+    for run_id, model_id, step in session.execute(_OUTPUTS, {"run_ids": ids}):
+        outputs[run_id].append(ModelOutput(model_id, step))
+    metrics = latest_metrics(session, ids)
+    return [
+        Run(
+            info=run_info(row),
+            params=params[row.id],
+            tags=tags[row.id],
+            metrics=tuple(metrics[row.id]),
+            outputs=tuple(outputs[row.id]),
+        )
+        for row in rows
+    ]
+
+
+def _key_values(session: Session, statement: Any, ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """The runs' params or tags, by run, each sorted by key."""
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    for run_id, key, value in session.execute(statement, {"run_ids": list(ids)}):
+        found[run_id][key] = value
+    return found
+
+
+def params_of(session: Session, run_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Each run's params, sorted by key."""
+    return _key_values(session, _PARAMS, run_ids)
+
+
+def latest_metrics(session: Session, run_ids: Sequence[str]) -> dict[str, list[Metric]]:
+    """Each run's latest value of every metric key, by key."""
     found: dict[str, list[Metric]] = defaultdict(list)
-    for run_id, key, value, timestamp, step, model_id, _ in session.execute(
-        select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.run_id, ranked.c.key)
-    ):
+    rows = session.execute(_LATEST_METRICS, {"run_ids": list(run_ids)})
+    for run_id, key, value, timestamp, step, model_id, _ in rows:
         found[run_id].append(
             Metric(
                 key=key,
