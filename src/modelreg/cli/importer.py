@@ -13,7 +13,6 @@ versions were deleted (or modelreg already had versions), and aliases follow the
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import tempfile
@@ -34,6 +33,7 @@ from modelreg.domain.entities import Lineage, ModelVersion
 from modelreg.domain.errors import InvalidArgumentError, ModelNotFoundError, ModelregError
 from modelreg.domain.rules import (
     DEFAULT_LIMITS,
+    number_refusal,
     validate_alias_name,
     validate_key,
     validate_model_name,
@@ -284,18 +284,15 @@ class Importer:
         data = run.get("data") or {}
         for entry in data.get("params") or []:
             key, value = str(entry.get("key", "")), str(entry.get("value", ""))
-            problem = _key_problem(key, "param", numbers.params)
-            if problem is None and len(value) > DEFAULT_LIMITS.param_value_length:
-                problem = f"longer than {DEFAULT_LIMITS.param_value_length} characters"
+            problem = number_refusal("param", key, value, len(numbers.params))
             if problem:
                 self.summary.skip(f"param {key!r} of {what}", problem)
             else:
                 numbers.params[key] = value
         for entry in data.get("metrics") or []:
             key, number = str(entry.get("key", "")), _number(entry.get("value"))
-            problem = _key_problem(key, "metric", numbers.metrics)
-            if problem is None and (number is None or not math.isfinite(number)):
-                problem = f"{entry.get('value')!r} is not a finite number"
+            shown = entry.get("value") if number is None else number
+            problem = number_refusal("metric", key, shown, len(numbers.metrics))
             if problem or number is None:
                 self.summary.skip(f"metric {key!r} of {what}", problem or "not a number")
             else:
@@ -342,16 +339,6 @@ class RunNumbers:
     params: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     commit: str | None = None
-
-
-def _key_problem(key: str, kind: str, taken: dict[str, Any]) -> str | None:
-    try:
-        validate_key(key, kind)
-    except ModelregError as error:
-        return error.message
-    if len(taken) >= DEFAULT_LIMITS.entries_per_mapping:
-        return f"more than {DEFAULT_LIMITS.entries_per_mapping} {kind}s"
-    return None
 
 
 def _number(value: object) -> float | None:

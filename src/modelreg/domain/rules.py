@@ -157,6 +157,27 @@ def validate_metrics(
     return result
 
 
+def number_refusal(
+    kind: str, key: str, value: object, held: int, limits: Limits = DEFAULT_LIMITS
+) -> str | None:
+    """Why a version cannot hold this param or metric when it already holds ``held`` of that
+    kind, or None. For numbers copied from elsewhere (an MLflow run), which keep what passes
+    instead of failing the version."""
+    try:
+        validate_key(key, kind, limits)
+    except InvalidArgumentError as error:
+        return error.message
+    if held >= limits.entries_per_mapping:
+        return f"more than {limits.entries_per_mapping} {kind}s"
+    if kind == "param":
+        if len(str(value)) > limits.param_value_length:
+            return f"longer than {limits.param_value_length} characters"
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return f"{value!r} is not a finite number"
+    return None
+
+
 def validate_file_path(path: str, limits: Limits = DEFAULT_LIMITS) -> str:
     """A manifest path is relative, POSIX-style, and cannot climb out of its folder."""
     problem = None

@@ -14,13 +14,12 @@ run keeps everything.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from modelreg.domain.entities import FileEntry, Lineage, ModelVersion, VersionDraft
-from modelreg.domain.errors import InvalidArgumentError, ModelregError, NotFoundError
-from modelreg.domain.rules import Limits, parse_ref, validate_key
+from modelreg.domain.errors import InvalidArgumentError, NotFoundError
+from modelreg.domain.rules import Limits, number_refusal, parse_ref
 from modelreg.domain.tracking import SourceRef, VersionExtras, artifact_path_of, parse_source
 from modelreg.service.artifacts import files_under
 from modelreg.service.stages import record_registration
@@ -163,24 +162,13 @@ def _with_run(tx: MetadataTransaction, resolved: ResolvedSource, run_id: str) ->
 def holdable_numbers(
     params: Mapping[str, str], metrics: Mapping[str, float], limits: Limits
 ) -> tuple[dict[str, str], dict[str, float]]:
-    """The params and metrics a version can hold, first by key up to the limit: keys modelreg
-    accepts, params within the length limit, finite metrics."""
+    """The params and metrics a version can hold (``number_refusal``), first by key."""
     kept_params: dict[str, str] = {}
     for key, value in sorted(params.items()):
-        room = len(kept_params) < limits.entries_per_mapping
-        if room and _accepted(key, "param", limits) and len(value) <= limits.param_value_length:
+        if number_refusal("param", key, value, len(kept_params), limits) is None:
             kept_params[key] = value
     kept_metrics: dict[str, float] = {}
     for key, number in sorted(metrics.items()):
-        room = len(kept_metrics) < limits.entries_per_mapping
-        if room and _accepted(key, "metric", limits) and math.isfinite(number):
+        if number_refusal("metric", key, number, len(kept_metrics), limits) is None:
             kept_metrics[key] = number
     return kept_params, kept_metrics
-
-
-def _accepted(key: str, kind: str, limits: Limits) -> bool:
-    try:
-        validate_key(key, kind, limits)
-    except ModelregError:
-        return False
-    return True
