@@ -97,7 +97,7 @@ def test_versions_share_chunks_that_never_pass_through_the_server(
     weights = model / "weights.bin"
     # seeded: where content-defined cuts fall, and so how much of v2 is new, depends on the
     # bytes; with os.urandom the bound below failed about one run in thirty (chunks up to 2 MiB)
-    noise = random.Random(0)
+    noise = random.Random(0)  # noqa: S311 (test bytes, not secrets)
     weights.write_bytes(noise.randbytes(24 * MiB))
     (model / "config.json").write_text('{"layers": 2}')
     sdk = Client(http_client=http, user="alice", cache_dir=tmp_path / "cache")

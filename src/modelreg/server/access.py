@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from modelreg.domain.access import Principal
 from modelreg.domain.errors import (
@@ -25,6 +24,7 @@ from modelreg.domain.errors import (
 from modelreg.domain.permissions import Action, Visibility, is_model_action
 from modelreg.domain.rules import parse_ref
 from modelreg.server.deps import get_principal, get_services
+from modelreg.server.offload import read
 from modelreg.service.access import AccessControl
 
 
@@ -41,14 +41,13 @@ def check(request: Request, action: Action, model_name: str | None = None) -> Pr
 
 async def check_async(request: Request, action: Action, model_name: str | None = None) -> Principal:
     """``check`` for async dependencies: on the event loop when the answer needs no store read
-    (``AccessControl.decides_alone``), else in a worker thread. A sync dependency would cost a
-    thread hop on every request, open mode included."""
+    (``AccessControl.decides_alone``) or the store's reads never wait, else in a worker thread
+    (``server/offload.py``). A sync dependency would cost a thread hop on every request."""
     principal = get_principal(request)
     access = get_access(request)
-    if access.decides_alone(principal, action):
-        access.require(principal, action, model_name)
-    else:
-        await run_in_threadpool(access.require, principal, action, model_name)
+    inline = access.decides_alone(principal, action)
+    inline = inline or get_services(request).metadata.reads_never_wait
+    await read(inline, access.require, principal, action, model_name)
     return principal
 
 

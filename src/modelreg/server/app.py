@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version as package_version
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from modelreg import routes
 from modelreg.server import api, mlflow, ui
@@ -14,6 +15,7 @@ from modelreg.server.auth import install_authentication
 from modelreg.server.branches import Branches, branch
 from modelreg.server.errors import install_error_handlers
 from modelreg.server.limits import BodyLimitMiddleware
+from modelreg.server.mlflow.express import ExpressLane
 from modelreg.server.security_headers import SecurityHeadersMiddleware
 from modelreg.server.webhook_worker import DeliveryWorker
 from modelreg.settings import Settings
@@ -59,8 +61,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     install_error_handlers(app)
     # Added first, so it is the innermost layer: server/branches.py.
     native = branch(app, api.routers, install_error_handlers)
-    compatible = branch(app, mlflow.routers, install_error_handlers)
-    shortcuts = [(api.PREFIX, native), *((prefix, compatible) for prefix in mlflow.PREFIXES)]
+    compatible = ExpressLane(
+        mlflow.express, fallback=branch(app, mlflow.routers, install_error_handlers)
+    )
+    shortcuts: list[tuple[str, ASGIApp]] = [(api.PREFIX, native)]
+    shortcuts += [(prefix, compatible) for prefix in mlflow.PREFIXES]
     app.add_middleware(Branches, branches=shortcuts)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_bytes)
     install_authentication(app, settings, active.accounts)  # docs/security.md

@@ -20,8 +20,11 @@ routers = (registry.router, tracking.router, webhooks.router, artifacts.router)
 # Where ``server/branches.py`` sends requests straight to these routers.
 PREFIXES = ("/api/2.0/mlflow", "/api/3.0/mlflow")
 
+# The registry's routes, which ``express.ExpressLane`` also serves without FastAPI's routing.
+express = registry.express
+
 router = APIRouter()
 for _part in routers:
     router.include_router(_part)
 
-__all__ = ["PREFIXES", "router", "routers"]
+__all__ = ["PREFIXES", "express", "router", "routers"]

@@ -5,24 +5,27 @@ MLflow's shape through ``MlflowRoute``: ``PERMISSION_DENIED`` (403), and
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from modelreg.domain.errors import ModelregError
 from modelreg.domain.permissions import Action, is_model_action
 from modelreg.domain.tracking import REGISTRY_ARTIFACT_ROOT, parse_source
 from modelreg.server.access import check_async
-from modelreg.server.mlflow.messages import MessageDep
+from modelreg.server.mlflow.messages import Message, MessageDep
 
 
-def mlflow_requires(action: Action, *, field: str = "name") -> Any:
-    """A dependency: the caller may do ``action`` on the model the message's ``field`` names."""
+def mlflow_requires(
+    action: Action, *, field: str = "name"
+) -> Callable[[Request, Message], Awaitable[None]]:
+    """A check (a dependency, or one of an express route's): the caller may do ``action`` on
+    the model the message's ``field`` names."""
 
-    async def dependency(request: Request, msg: MessageDep) -> None:
+    async def check(request: Request, msg: MessageDep) -> None:
         await check_async(request, action, msg.required(field) if is_model_action(action) else None)
 
-    return Depends(dependency)
+    return check
 
 
 async def tracking_access(request: Request) -> None:

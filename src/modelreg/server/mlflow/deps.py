@@ -34,6 +34,7 @@ class MlflowServices:
     stages: Stages
     sources: VersionSources
     reads: MlflowReads  # the lean reads behind every MLflow answer
+    inline_reads: bool  # small reads run on the event loop (server/offload.py)
 
     @classmethod
     def over(cls, services: Services) -> MlflowServices:
@@ -48,6 +49,7 @@ class MlflowServices:
             stages=stages,
             sources=VersionSources(store, services.uploads),
             reads=MlflowReads(store),
+            inline_reads=services.metadata.reads_never_wait,
         )
 
 

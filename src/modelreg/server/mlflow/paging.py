@@ -35,6 +35,12 @@ def registry_refusal(wanted: int, maximum: int) -> str:
     )
 
 
+def page_rows(msg: Message, limits: tuple[int, int]) -> int:
+    """How many rows an answer to ``msg`` may hold (``collect`` refuses what is out of range)."""
+    default, _maximum = limits
+    return msg.integer("max_results", default) or default
+
+
 def collect(
     search: Callable[[str | None, int], Page[T]],
     msg: Message,
@@ -44,8 +50,7 @@ def collect(
 ) -> tuple[list[T], str | None]:
     """Up to ``max_results`` items (``limits``: its default and maximum) from ``search(cursor,
     size)`` called with sizes of at most ``MAX_PAGE_SIZE``, and the token of what follows."""
-    default, maximum = limits
-    wanted = msg.integer("max_results", default) or default
+    wanted, maximum = page_rows(msg, limits), limits[1]
     if not 1 <= wanted <= maximum:
         raise invalid(refusal(wanted, maximum))
     items: list[T] = []

@@ -7,23 +7,26 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
 from modelreg.domain.errors import AliasNotFoundError
 from modelreg.domain.mlflow_views import MlflowModelView, MlflowVersionView, version_view
-from modelreg.domain.permissions import Action
+from modelreg.domain.permissions import Action, Visibility
 from modelreg.domain.rules import validate_alias_name
 from modelreg.domain.tracking import version_artifact_uri
 from modelreg.server.access import VisibilityDep
 from modelreg.server.mlflow import wire
 from modelreg.server.mlflow.access import mlflow_requires, source_access
-from modelreg.server.mlflow.deps import API, MlflowActorDep, MlflowDep
+from modelreg.server.mlflow.deps import API, MlflowActorDep, MlflowDep, MlflowServices
 from modelreg.server.mlflow.errors import MlflowRoute, invalid
+from modelreg.server.mlflow.express import ExpressRoutes
 from modelreg.server.mlflow.filters import model_search, version_search
-from modelreg.server.mlflow.messages import MessageDep
-from modelreg.server.mlflow.paging import collect, registry_refusal
+from modelreg.server.mlflow.messages import Message, MessageDep
+from modelreg.server.mlflow.paging import collect, page_rows, registry_refusal
+from modelreg.server.offload import read, read_rows
 
 router = APIRouter(route_class=MlflowRoute, tags=["mlflow registry"])
+express = ExpressRoutes(router)  # every route here is also served by the express lane
 M = mlflow_requires  # each route names the action it needs (docs/permissions.md)
 T = TypeVar("T")
 
@@ -51,7 +54,7 @@ def _model_out(view: MlflowModelView) -> Response:
 # -- registered models --------------------------------------------------------------------------
 
 
-@router.post(f"{MODELS}/create", dependencies=[M(Action.CREATE_MODEL)])
+@express.post(f"{MODELS}/create", M(Action.CREATE_MODEL))
 def create_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     model = ms.registry.create_model(
         msg.required("name"),
@@ -62,32 +65,37 @@ def create_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDe
     return _model_out(ms.reads.model_of(model))
 
 
-@router.get(f"{MODELS}/get", dependencies=[M(Action.READ)])
-def get_registered_model(msg: MessageDep, ms: MlflowDep) -> Response:
-    return _model_out(ms.reads.model(msg.required("name")))
+@express.get(f"{MODELS}/get", M(Action.READ))
+async def get_registered_model(msg: MessageDep, ms: MlflowDep) -> Response:
+    return _model_out(await read(ms.inline_reads, ms.reads.model, msg.required("name")))
 
 
-@router.post(f"{MODELS}/rename", dependencies=[M(Action.RENAME_MODEL)])
+@express.post(f"{MODELS}/rename", M(Action.RENAME_MODEL))
 def rename_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     model = ms.registry.rename_model(msg.required("name"), msg.required("new_name"), actor=actor)
     return _model_out(ms.reads.model_of(model))
 
 
-@router.patch(f"{MODELS}/update", dependencies=[M(Action.UPDATE)])
+@express.patch(f"{MODELS}/update", M(Action.UPDATE))
 def update_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name = msg.required("name")
     model = ms.registry.update_model(name, actor=actor, description=msg.text("description"))
     return _model_out(ms.reads.model_of(model))
 
 
-@router.delete(f"{MODELS}/delete", dependencies=[M(Action.DELETE_MODEL)])
+@express.delete(f"{MODELS}/delete", M(Action.DELETE_MODEL))
 def delete_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     ms.registry.delete_model(msg.required("name"), actor=actor)
     return wire.ok()
 
 
-@router.get(f"{MODELS}/search")
-def search_registered_models(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) -> Response:
+@express.get(f"{MODELS}/search")
+async def search_registered_models(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) -> Response:
+    rows = page_rows(msg, MODELS_PAGE)
+    return await read_rows(rows, ms.inline_reads, lambda: _model_page(msg, ms, who))
+
+
+def _model_page(msg: Message, ms: MlflowServices, who: Visibility | None) -> Response:
     query = model_search(msg.text("filter"), msg.strings("order_by"))
     models, token = collect(
         lambda cursor, size: ms.reads.search_models(
@@ -103,34 +111,35 @@ def search_registered_models(msg: MessageDep, ms: MlflowDep, who: VisibilityDep)
     return wire.ok(body)
 
 
-@router.post(f"{MODELS}/get-latest-versions", dependencies=[M(Action.READ)])
-@router.get(f"{MODELS}/get-latest-versions", dependencies=[M(Action.READ)])
-def get_latest_versions(msg: MessageDep, ms: MlflowDep) -> Response:
-    versions = ms.reads.latest_versions(msg.required("name"), msg.strings("stages"))
+@express.post(f"{MODELS}/get-latest-versions", M(Action.READ))
+@express.get(f"{MODELS}/get-latest-versions", M(Action.READ))
+async def get_latest_versions(msg: MessageDep, ms: MlflowDep) -> Response:
+    name, stages = msg.required("name"), msg.strings("stages")
+    versions = await read(ms.inline_reads, ms.reads.latest_versions, name, stages)
     return wire.ok({"model_versions": _versions_out(versions)})
 
 
-@router.post(f"{MODELS}/set-tag", dependencies=[M(Action.UPDATE)])
+@express.post(f"{MODELS}/set-tag", M(Action.UPDATE))
 def set_registered_model_tag(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     tag = {msg.required("key"): msg.text("value") or ""}
     ms.registry.update_model(msg.required("name"), actor=actor, set_tags=tag)
     return wire.ok()
 
 
-@router.delete(f"{MODELS}/delete-tag", dependencies=[M(Action.UPDATE)])
+@express.delete(f"{MODELS}/delete-tag", M(Action.UPDATE))
 def delete_registered_model_tag(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     ms.registry.update_model(msg.required("name"), actor=actor, delete_tags=[msg.required("key")])
     return wire.ok()
 
 
-@router.post(f"{MODELS}/alias", dependencies=[M(Action.SET_ALIAS)])
+@express.post(f"{MODELS}/alias", M(Action.SET_ALIAS))
 def set_registered_model_alias(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name, alias = msg.required("name"), msg.required("alias")
     ms.registry.set_alias(name, alias, msg.version(), actor=actor)
     return wire.ok()
 
 
-@router.delete(f"{MODELS}/alias", dependencies=[M(Action.SET_ALIAS)])
+@express.delete(f"{MODELS}/alias", M(Action.SET_ALIAS))
 def delete_registered_model_alias(
     msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep
 ) -> Response:
@@ -142,13 +151,13 @@ def delete_registered_model_alias(
     return wire.ok()
 
 
-@router.get(f"{MODELS}/alias", dependencies=[M(Action.READ)])
-def get_model_version_by_alias(msg: MessageDep, ms: MlflowDep) -> Response:
+@express.get(f"{MODELS}/alias", M(Action.READ))
+async def get_model_version_by_alias(msg: MessageDep, ms: MlflowDep) -> Response:
     name, alias = msg.required("name"), msg.required("alias")
     if alias.lower() != "latest":  # "latest" is virtual: the highest version
         validate_alias_name(alias)
     try:
-        return _version_out(ms.reads.version_by_alias(name, alias))
+        return _version_out(await read(ms.inline_reads, ms.reads.version_by_alias, name, alias))
     except AliasNotFoundError as error:
         raise invalid(f"Registered model alias {alias} not found.") from error
 
@@ -156,7 +165,7 @@ def get_model_version_by_alias(msg: MessageDep, ms: MlflowDep) -> Response:
 # -- model versions -----------------------------------------------------------------------------
 
 
-@router.post(f"{VERSIONS}/create", dependencies=[M(Action.PUSH), Depends(source_access)])
+@express.post(f"{VERSIONS}/create", M(Action.PUSH), source_access)
 def create_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     version, extras = ms.sources.register(
         msg.required("name"),
@@ -171,12 +180,13 @@ def create_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) 
     return _version_out(version_view(version, extras))
 
 
-@router.get(f"{VERSIONS}/get", dependencies=[M(Action.READ)])
-def get_model_version(msg: MessageDep, ms: MlflowDep) -> Response:
-    return _version_out(ms.reads.version(msg.required("name"), msg.version()))
+@express.get(f"{VERSIONS}/get", M(Action.READ))
+async def get_model_version(msg: MessageDep, ms: MlflowDep) -> Response:
+    name, number = msg.required("name"), msg.version()
+    return _version_out(await read(ms.inline_reads, ms.reads.version, name, number))
 
 
-@router.patch(f"{VERSIONS}/update", dependencies=[M(Action.UPDATE)])
+@express.patch(f"{VERSIONS}/update", M(Action.UPDATE))
 def update_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name, number = msg.required("name"), msg.version()
     description = msg.text("description")
@@ -186,7 +196,7 @@ def update_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) 
     return _version_out(ms.reads.version(name, number))
 
 
-@router.post(f"{VERSIONS}/transition-stage", dependencies=[M(Action.SET_ALIAS)])
+@express.post(f"{VERSIONS}/transition-stage", M(Action.SET_ALIAS))
 def transition_model_version_stage(
     msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep
 ) -> Response:
@@ -201,7 +211,7 @@ def transition_model_version_stage(
     return _version_out(ms.reads.version(name, number))
 
 
-@router.delete(f"{VERSIONS}/delete", dependencies=[M(Action.DELETE_VERSION)])
+@express.delete(f"{VERSIONS}/delete", M(Action.DELETE_VERSION))
 def delete_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name = msg.required("name")
     ms.registry.delete_version(name, msg.version(), actor=actor)
@@ -209,8 +219,13 @@ def delete_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) 
     return wire.ok()
 
 
-@router.get(f"{VERSIONS}/search")
-def search_model_versions(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) -> Response:
+@express.get(f"{VERSIONS}/search")
+async def search_model_versions(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) -> Response:
+    rows = page_rows(msg, VERSIONS_PAGE)
+    return await read_rows(rows, ms.inline_reads, lambda: _version_page(msg, ms, who))
+
+
+def _version_page(msg: Message, ms: MlflowServices, who: Visibility | None) -> Response:
     query = version_search(msg.text("filter"), msg.strings("order_by"))
     versions, token = collect(
         lambda cursor, size: ms.reads.search_versions(
@@ -226,20 +241,21 @@ def search_model_versions(msg: MessageDep, ms: MlflowDep, who: VisibilityDep) ->
     return wire.ok(body)
 
 
-@router.get(f"{VERSIONS}/get-download-uri", dependencies=[M(Action.READ)])
-def get_model_version_download_uri(msg: MessageDep, ms: MlflowDep) -> Response:
-    view = ms.reads.version(msg.required("name"), msg.version())
+@express.get(f"{VERSIONS}/get-download-uri", M(Action.READ))
+async def get_model_version_download_uri(msg: MessageDep, ms: MlflowDep) -> Response:
+    name, number = msg.required("name"), msg.version()
+    view = await read(ms.inline_reads, ms.reads.version, name, number)
     return wire.ok({"artifact_uri": version_artifact_uri(view.model_name, view.version)})
 
 
-@router.post(f"{VERSIONS}/set-tag", dependencies=[M(Action.UPDATE)])
+@express.post(f"{VERSIONS}/set-tag", M(Action.UPDATE))
 def set_model_version_tag(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     tag = {msg.required("key"): msg.text("value") or ""}
     ms.registry.update_version(msg.required("name"), msg.version(), actor=actor, set_tags=tag)
     return wire.ok()
 
 
-@router.delete(f"{VERSIONS}/delete-tag", dependencies=[M(Action.UPDATE)])
+@express.delete(f"{VERSIONS}/delete-tag", M(Action.UPDATE))
 def delete_model_version_tag(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
     name, number, key = msg.required("name"), msg.version(), msg.required("key")
     ms.registry.update_version(name, number, actor=actor, delete_tags=[key])

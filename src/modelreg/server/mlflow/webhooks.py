@@ -26,7 +26,7 @@ from modelreg.service.mlflow_webhooks import MlflowWebhooks
 router = APIRouter(
     route_class=MlflowRoute,
     tags=["mlflow webhooks"],
-    dependencies=[mlflow_requires(Action.MANAGE_WEBHOOKS)],
+    dependencies=[Depends(mlflow_requires(Action.MANAGE_WEBHOOKS))],
 )
 
 WEBHOOKS = f"{API}/webhooks"

@@ -63,6 +63,9 @@ class SqlMetadataStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # SQLite in WAL mode: a reader never waits for a writer, and nothing crosses a network,
+        # so a server may run small reads on its event loop (server/offload.py).
+        self.reads_never_wait = self.engine.dialect.name == "sqlite"
 
     @contextmanager
     def transaction(self, *, write: bool = False) -> Iterator[MetadataTransaction]:
