@@ -47,12 +47,12 @@ def test_read_passes_arguments_and_raises_from_either_place():
 
 
 @pytest.mark.postgres
-def test_only_sqlite_reads_never_wait(tmp_path, postgres_url):
+def test_only_sqlite_in_wal_mode_reads_never_wait(tmp_path, postgres_url):
     sqlite = SqlMetadataStore(f"sqlite:///{tmp_path / 'r.db'}")
     postgres = SqlMetadataStore(postgres_url)
     try:
         assert sqlite.reads_never_wait is True
         assert postgres.reads_never_wait is False
     finally:
-        sqlite.close()
-        postgres.close()
+        for store in (sqlite, postgres):
+            store.close()

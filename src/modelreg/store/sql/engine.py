@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -63,9 +64,18 @@ class SqlMetadataStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        # SQLite in WAL mode: a reader never waits for a writer, and nothing crosses a network,
-        # so a server may run small reads on its event loop (server/offload.py).
-        self.reads_never_wait = self.engine.dialect.name == "sqlite"
+
+    @cached_property
+    def reads_never_wait(self) -> bool:
+        """True for SQLite in WAL mode: a reader never waits for a writer and nothing crosses a
+        network, so a server may run small reads on its event loop (server/offload.py). Asked
+        of the database, since it may refuse WAL (on some network file systems), and then
+        readers queue behind writers."""
+        if self.engine.dialect.name != "sqlite":
+            return False
+        with self.engine.connect() as connection:
+            mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        return str(mode).lower() == "wal"
 
     @contextmanager
     def transaction(self, *, write: bool = False) -> Iterator[MetadataTransaction]:
