@@ -13,7 +13,8 @@ from modelreg.store.sql.engine import SqlMetadataStore
 
 
 def where(*calls: tuple[bool, int]) -> list[bool]:
-    """For each (inline, rows): whether the read ran on the loop's own thread."""
+    """For each (inline, rows): whether ``read_rows`` ran on the loop's own thread; then the
+    same for ``read`` itself, inline and not."""
 
     async def run() -> list[bool]:
         loop_thread = threading.get_ident()

@@ -15,10 +15,12 @@ from modelreg.domain.tracking import REGISTRY_ARTIFACT_ROOT, parse_source
 from modelreg.server.access import check_async
 from modelreg.server.mlflow.messages import Message, MessageDep
 
+# What a route checks before its endpoint runs: a FastAPI dependency, or one of an express
+# route's (``express.py``), called with the request and its message.
+Check = Callable[[Request, Message], Awaitable[None]]
 
-def mlflow_requires(
-    action: Action, *, field: str = "name"
-) -> Callable[[Request, Message], Awaitable[None]]:
+
+def mlflow_requires(action: Action, *, field: str = "name") -> Check:
     """A check (a dependency, or one of an express route's): the caller may do ``action`` on
     the model the message's ``field`` names."""
 

@@ -26,15 +26,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from modelreg.server.access import get_visibility
+from modelreg.server.mlflow.access import Check
 from modelreg.server.mlflow.deps import get_mlflow, get_mlflow_actor
 from modelreg.server.mlflow.errors import response_for
-from modelreg.server.mlflow.messages import Message, read_message
+from modelreg.server.mlflow.messages import read_message
 
-Check = Callable[[Request, Message], Awaitable[None]]
 Endpoint = Callable[..., Any]  # returns a Response, or a coroutine of one
 
-# What an endpoint may ask for, by parameter name, and how the lane provides it.
-ARGUMENTS = ("msg", "ms", "actor", "who")
+# What an endpoint may ask for besides ``msg``, by parameter name: the same functions its
+# FastAPI dependencies (MlflowDep, MlflowActorDep, VisibilityDep) call.
+PROVIDERS: dict[str, Callable[[Request], Awaitable[Any]]] = {
+    "ms": get_mlflow,
+    "actor": get_mlflow_actor,
+    "who": get_visibility,
+}
+ARGUMENTS = frozenset({"msg", *PROVIDERS})
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ class ExpressRoutes:
 
         def register(endpoint: Endpoint) -> Endpoint:
             arguments = tuple(inspect.signature(endpoint).parameters)
-            unknown = set(arguments) - set(ARGUMENTS)
+            unknown = set(arguments) - ARGUMENTS
             if unknown:
                 raise TypeError(f"{endpoint.__name__}: no express argument {sorted(unknown)}")
             self.router.add_api_route(
@@ -114,14 +120,7 @@ async def _answer(route: ExpressRoute, request: Request) -> Response:
         await check(request, msg)
     given: dict[str, Any] = {}
     for name in route.arguments:
-        if name == "msg":
-            given[name] = msg
-        elif name == "ms":
-            given[name] = await get_mlflow(request)
-        elif name == "actor":
-            given[name] = await get_mlflow_actor(request)
-        else:
-            given[name] = await get_visibility(request)
+        given[name] = msg if name == "msg" else await PROVIDERS[name](request)
     if route.is_async:
         response: Response = await route.endpoint(**given)
     else:  # a write: in a worker thread, as FastAPI runs a plain ``def`` endpoint
