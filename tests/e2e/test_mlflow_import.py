@@ -20,7 +20,9 @@ pytest.importorskip("mlflow")
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
+    import mlflow.data
     import mlflow.pyfunc
+    import pandas as pd
     from mlflow import MlflowClient
 
 from modelreg import Client
@@ -126,12 +128,16 @@ def test_import_copies_the_registry_and_is_idempotent(
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_url)
     mlflow.set_tracking_uri(mlflow_url)
     mlflow.set_experiment(experiment_id=run.info.experiment_id)
+    training = mlflow.data.from_pandas(
+        pd.DataFrame({"amount": [1.0, 2.0]}), source="s3://risk/fraud.parquet", name="fraud-train"
+    )
     with mlflow.start_run(run_id=run_id):
         logged = mlflow.pyfunc.log_model(
             name="doubler", python_model=Doubler(), pip_requirements=["mlflow"]
         )
+        mlflow.log_input(training, context="training")
     mlflow.register_model(logged.model_uri, "doubler")
-    # The numbers of the run behind the versions, and its code commit, go with them.
+    # The numbers of the run behind the versions, its code commit and data go with them.
     source.log_param(run_id, "depth", "3")
     source.log_metric(run_id, "auc", 0.91, step=1)
     source.log_metric(run_id, "auc", 0.93, step=2)
@@ -157,6 +163,7 @@ def test_import_copies_the_registry_and_is_idempotent(
         assert versions["3"].tags["round"] == "2"
         assert versions["3"].lineage.run_id == run_id
         assert versions["3"].lineage.source_commit == "0a1b2c3d4e5f"
+        assert versions["3"].lineage.datasets == (f"fraud-train@{training.digest}",)
         assert (dict(versions["3"].params), dict(versions["3"].metrics)) == (
             {"depth": "3"},
             {"auc": 0.93},

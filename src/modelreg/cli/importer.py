@@ -3,9 +3,9 @@
 Every registered model, version, tag, description and alias, and each version's files, are read
 through the MLflow server's REST API and written through the SDK, like any push. A version
 also takes the numbers of the run that produced it (the run's params and latest metrics) and
-its code commit (the run's ``mlflow.source.git.commit`` tag), so "what were its numbers?" is
-answered by modelreg alone once the MLflow server is gone. The copy is
-idempotent: each imported version carries the tags ``mlflow.import.server`` and
+its provenance (the run's ``mlflow.source.git.commit`` tag and the datasets it logged), so
+"what were its numbers, code and data?" is answered by modelreg alone once the MLflow server is
+gone. The copy is idempotent: each imported version carries the tags ``mlflow.import.server`` and
 ``mlflow.import.version``, so a second run finds what it already copied and transfers nothing.
 Versions are copied in MLflow order; their modelreg numbers match MLflow's unless MLflow
 versions were deleted (or modelreg already had versions), and aliases follow the mapping.
@@ -31,6 +31,7 @@ from modelreg.cli.output import errors, print_json, print_table
 from modelreg.client.client import Client
 from modelreg.domain.entities import Lineage, ModelVersion
 from modelreg.domain.errors import InvalidArgumentError, ModelNotFoundError, ModelregError
+from modelreg.domain.provenance import Dataset, DatasetInput, RunProvenance, provenance_of
 from modelreg.domain.rules import (
     DEFAULT_LIMITS,
     number_refusal,
@@ -44,7 +45,6 @@ import_app = typer.Typer(help="Copy models from other registries.", no_args_is_h
 SERVER_TAG = "mlflow.import.server"
 VERSION_TAG = "mlflow.import.version"
 SOURCE_TAG = "mlflow.import.source"
-COMMIT_TAG = "mlflow.source.git.commit"  # set by the MLflow client on runs started in a git repo
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 CHUNK = 1024 * 1024
 
@@ -262,7 +262,12 @@ class Importer:
                 metrics=numbers.metrics,
                 tags=tags,
                 description=version.get("description") or "",
-                lineage=Lineage(run_id=run_id, source_commit=numbers.commit),
+                lineage=Lineage(
+                    run_id=run_id,
+                    source_commit=numbers.provenance.source_commit,
+                    source_url=numbers.provenance.source_url,
+                    datasets=numbers.provenance.datasets,
+                ),
             )
         self.summary.versions_copied += 1
         self.summary.files += len(pushed.files)
@@ -270,7 +275,7 @@ class Importer:
         return pushed.version
 
     def _run_numbers(self, what: str, run_id: str | None) -> RunNumbers:
-        """The params, latest metrics and code commit of the run behind a version. What
+        """The params, latest metrics and provenance of the run behind a version. What
         modelreg cannot hold (a NaN metric, a key it does not accept, entries past its limit)
         is listed as skipped, and the version is copied without it."""
         numbers = RunNumbers()
@@ -297,9 +302,10 @@ class Importer:
                 self.summary.skip(f"metric {key!r} of {what}", problem or "not a number")
             else:
                 numbers.metrics[key] = number
-        for tag in data.get("tags") or []:
-            if tag.get("key") == COMMIT_TAG and tag.get("value"):
-                numbers.commit = str(tag["value"])[:2048]
+        tags = {str(t.get("key")): str(t.get("value") or "") for t in data.get("tags") or []}
+        inputs = (run.get("inputs") or {}).get("dataset_inputs") or []
+        used = [_dataset_input(item) for item in inputs if isinstance(item, dict)]
+        numbers.provenance = provenance_of(tags, used, DEFAULT_LIMITS.datasets_per_version)
         return numbers
 
     def _sync_alias(self, name: str, alias: str, version: str, mapping: dict[str, int]) -> None:
@@ -338,7 +344,20 @@ class Importer:
 class RunNumbers:
     params: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
-    commit: str | None = None
+    provenance: RunProvenance = field(default_factory=RunProvenance)
+
+
+def _dataset_input(item: dict[str, Any]) -> DatasetInput:
+    """Only the identity matters here: the lineage names a dataset by name and digest."""
+    found = item.get("dataset") or {}
+    return DatasetInput(
+        Dataset(
+            name=str(found.get("name") or "unnamed"),
+            digest=str(found.get("digest") or ""),
+            source_type=str(found.get("source_type") or ""),
+            source=str(found.get("source") or ""),
+        )
+    )
 
 
 def _number(value: object) -> float | None:

@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlparse
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.errors import InvalidArgumentError, LimitExceededError, NotFoundError
+from modelreg.domain.provenance import DatasetInput, ModelInput
 from modelreg.domain.rules import validate_file_path, validate_key
 
 ARTIFACTS_SCHEME = "mlflow-artifacts"
@@ -151,6 +152,8 @@ class Run:
     metrics: tuple[Metric, ...] = ()
     """The latest value of each metric key (highest step, then latest timestamp)."""
     outputs: tuple[ModelOutput, ...] = ()
+    inputs: tuple[DatasetInput, ...] = ()
+    model_inputs: tuple[ModelInput, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,9 @@ The rules follow MLflow's searches, which is what clients of these entities spea
   the key matches none of these, ``IS NULL`` matches exactly those runs;
 * attributes: ``run_id``, ``run_name``, ``status``, ``user_id`` and ``artifact_uri`` as text
   (``run_id`` also ``IN`` / ``NOT IN``), ``start_time`` and ``end_time`` as epoch milliseconds;
+* datasets: ``datasets.name``, ``datasets.digest`` and ``datasets.context`` compare as text
+  (also ``IN`` / ``NOT IN``); a run matches when **any** dataset it read compares true, so a
+  run that read none matches no dataset condition, not even ``!=``;
 * in an order, runs without the value come last in either direction, then the newest start
   first, then the run id, so pages never overlap.
 
@@ -39,12 +42,14 @@ from typing import Literal
 from modelreg.domain.errors import InvalidArgumentError
 from modelreg.domain.tracking import LoggedModelStatus
 
-FieldKind = Literal["metric", "param", "tag", "attribute"]
+FieldKind = Literal["metric", "param", "tag", "attribute", "dataset"]
 FieldValue = float | str | datetime | tuple[str, ...] | None
 
 RUN_TEXT_ATTRIBUTES = frozenset({"run_id", "run_name", "status", "user_id", "artifact_uri"})
 RUN_TIME_ATTRIBUTES = frozenset({"start_time", "end_time"})
 RUN_ATTRIBUTES = RUN_TEXT_ATTRIBUTES | RUN_TIME_ATTRIBUTES
+# What a run can be searched by in the datasets it read (context: the mlflow.data.context tag).
+DATASET_FIELDS = frozenset({"name", "digest", "context"})
 
 NUMBER_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 TEXT_OPS = frozenset({"=", "!=", "LIKE", "ILIKE"})
@@ -77,6 +82,8 @@ class TrackingQuery:
 
 def run_condition(kind: FieldKind, key: str, op: str, value: object) -> FieldCondition:
     """A checked condition: ``value`` is the number, text or list as written in the filter."""
+    if kind == "dataset":
+        return _dataset_condition(key, op, value)
     if kind == "metric":
         return FieldCondition(
             kind, key, _op(op, NUMBER_OPS, f"metric {key!r}"), _number(key, value)
@@ -98,6 +105,21 @@ def run_condition(kind: FieldKind, key: str, op: str, value: object) -> FieldCon
             raise InvalidArgumentError(f"{op} needs a list of quoted run ids", field="filter")
         return FieldCondition(kind, key, op, value)
     return FieldCondition(kind, key, _op(op, TEXT_OPS, f"attribute {key!r}"), _text(key, value))
+
+
+def _dataset_condition(key: str, op: str, value: object) -> FieldCondition:
+    if key not in DATASET_FIELDS:
+        raise InvalidArgumentError(
+            f"runs cannot be searched by dataset field {key!r}; the fields are "
+            f"{', '.join(sorted(DATASET_FIELDS))}",
+            field="filter",
+        )
+    op = _op(op, TEXT_OPS | LIST_OPS, f"dataset {key!r}")
+    if op in LIST_OPS:
+        if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+            raise InvalidArgumentError(f"{op} needs a list of quoted values", field="filter")
+        return FieldCondition("dataset", key, op, value)
+    return FieldCondition("dataset", key, op, _text(key, value))
 
 
 def run_order(kind: FieldKind, key: str, *, descending: bool) -> FieldOrder:

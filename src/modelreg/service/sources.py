@@ -19,8 +19,15 @@ from dataclasses import dataclass, field
 
 from modelreg.domain.entities import FileEntry, Lineage, ModelVersion, VersionDraft
 from modelreg.domain.errors import InvalidArgumentError, NotFoundError
+from modelreg.domain.provenance import RunProvenance, provenance_of
 from modelreg.domain.rules import Limits, number_refusal, parse_ref
-from modelreg.domain.tracking import SourceRef, VersionExtras, artifact_path_of, parse_source
+from modelreg.domain.tracking import (
+    LoggedModel,
+    SourceRef,
+    VersionExtras,
+    artifact_path_of,
+    parse_source,
+)
 from modelreg.service.artifacts import files_under
 from modelreg.service.stages import record_registration
 from modelreg.service.uploads import Uploads
@@ -35,6 +42,7 @@ class ResolvedSource:
     logged_model_id: str | None = None
     params: Mapping[str, str] = field(default_factory=dict)
     metrics: Mapping[str, float] = field(default_factory=dict)
+    provenance: RunProvenance = field(default_factory=RunProvenance)
 
 
 class VersionSources:
@@ -56,10 +64,11 @@ class VersionSources:
     ) -> tuple[ModelVersion, VersionExtras]:
         """The next version of ``name`` with the files ``source`` names."""
         ref = parse_source(source)
+        dataset_limit = self.uploads.limits.datasets_per_version
         with self.store.transaction() as tx:
-            resolved = resolve(tx, ref)
+            resolved = resolve(tx, ref, dataset_limit)
             if run_id and resolved.experiment_id is None:
-                resolved = _with_run(tx, resolved, run_id)
+                resolved = _with_run(tx, resolved, run_id, dataset_limit)
         if not resolved.files:
             raise InvalidArgumentError(
                 f"source {source[:200]!r} holds no files: log the model's files first",
@@ -76,6 +85,9 @@ class VersionSources:
             lineage=Lineage(
                 run_id=run_id or (resolved.run_id if ref.kind == "logged_model" else None),
                 experiment_id=resolved.experiment_id,
+                datasets=resolved.provenance.datasets,
+                source_commit=resolved.provenance.source_commit,
+                source_url=resolved.provenance.source_url,
             ),
         )
         recorded: list[VersionExtras] = []
@@ -95,7 +107,7 @@ class VersionSources:
         return version, recorded[0]
 
 
-def resolve(tx: MetadataTransaction, ref: SourceRef) -> ResolvedSource:
+def resolve(tx: MetadataTransaction, ref: SourceRef, dataset_limit: int) -> ResolvedSource:
     """The files (and the run they came from, when known) that a parsed source names."""
     if ref.kind == "artifacts":
         return ResolvedSource(files_under(tx, ref.path))
@@ -110,6 +122,7 @@ def resolve(tx: MetadataTransaction, ref: SourceRef) -> ResolvedSource:
             experiment_id=run.experiment_id,
             params=params,
             metrics=metrics,
+            provenance=tx.run_provenance(run.id, dataset_limit),
         )
     if ref.kind == "logged_model":
         model = tx.get_logged_model(ref.model_id or "")
@@ -120,6 +133,7 @@ def resolve(tx: MetadataTransaction, ref: SourceRef) -> ResolvedSource:
             logged_model_id=model.id,
             params=model.params,
             metrics={metric.key: metric.value for metric in model.metrics},
+            provenance=_logged_model_provenance(tx, model, dataset_limit),
         )
     name = ref.model_name or ""
     if ref.version is not None:
@@ -139,10 +153,32 @@ def resolve(tx: MetadataTransaction, ref: SourceRef) -> ResolvedSource:
         experiment_id=version.lineage.experiment_id,
         params=version.params,
         metrics=version.metrics,
+        provenance=RunProvenance(
+            version.lineage.datasets, version.lineage.source_commit, version.lineage.source_url
+        ),
     )
 
 
-def _with_run(tx: MetadataTransaction, resolved: ResolvedSource, run_id: str) -> ResolvedSource:
+def _logged_model_provenance(
+    tx: MetadataTransaction, model: LoggedModel, dataset_limit: int
+) -> RunProvenance:
+    """The source run's; MLflow 3 also tags the logged model itself with the commit."""
+    found = (
+        tx.run_provenance(model.source_run_id, dataset_limit)
+        if model.source_run_id
+        else RunProvenance()
+    )
+    own = provenance_of(model.tags, (), dataset_limit)
+    return RunProvenance(
+        found.datasets,
+        found.source_commit or own.source_commit,
+        found.source_url or own.source_url,
+    )
+
+
+def _with_run(
+    tx: MetadataTransaction, resolved: ResolvedSource, run_id: str, dataset_limit: int
+) -> ResolvedSource:
     """Note the experiment of the run the caller names, when that run is known here."""
     try:
         run = tx.get_run_info(run_id)
@@ -156,6 +192,7 @@ def _with_run(tx: MetadataTransaction, resolved: ResolvedSource, run_id: str) ->
         logged_model_id=resolved.logged_model_id,
         params=resolved.params or params,
         metrics=resolved.metrics or metrics,
+        provenance=tx.run_provenance(run.id, dataset_limit),
     )
 
 

@@ -1,4 +1,5 @@
-"""Tracking use cases: experiments, runs (params, metrics, tags, outputs) and logged models.
+"""Tracking use cases: experiments, runs (params, metrics, tags, inputs, outputs) and logged
+models.
 
 What the MLflow client needs to log a model before registering it (``docs/mlflow.md``). One
 transaction per use case, like the registry.
@@ -14,6 +15,12 @@ from typing import TypeVar
 
 from modelreg.domain.entities import Page
 from modelreg.domain.errors import InvalidArgumentError
+from modelreg.domain.provenance import (
+    DatasetInput,
+    ModelInput,
+    validate_inputs,
+    validate_model_input,
+)
 from modelreg.domain.rules import validate_key
 from modelreg.domain.tracking import (
     DEFAULT_EXPERIMENT_ID,
@@ -242,7 +249,7 @@ class Tracking:
             validate_metric(metric)
         with self.store.transaction(write=True) as tx:
             run = tx.get_run(run_id)
-            _require_active(run)
+            _require_active(run.info)
             for key, value in clean_params.items():
                 if key in run.params and run.params[key] != value:
                     raise InvalidArgumentError(
@@ -257,7 +264,7 @@ class Tracking:
     def delete_run_tag(self, run_id: str, key: str) -> None:
         validate_key(key, "tag")
         with self.store.transaction(write=True) as tx:
-            _require_active(tx.get_run(run_id))
+            _require_active(tx.get_run_info(run_id))
             tx.delete_run_tag(run_id, key)
 
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
@@ -266,10 +273,25 @@ class Tracking:
 
     def log_outputs(self, run_id: str, outputs: Sequence[ModelOutput]) -> None:
         with self.store.transaction(write=True) as tx:
-            _require_active(tx.get_run(run_id))
+            _require_active(tx.get_run_info(run_id))
             for output in outputs:
                 tx.get_logged_model(output.model_id)
             tx.add_run_outputs(run_id, outputs)
+
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] = (),
+        models: Sequence[ModelInput] = (),
+    ) -> None:
+        """Record the datasets and logged models a run read (``mlflow.log_input``)."""
+        checked = validate_inputs(datasets)
+        check_batch(len(models), "model input")
+        for model in models:
+            validate_model_input(model)
+        with self.store.transaction(write=True) as tx:
+            _require_active(tx.get_run_info(run_id))
+            tx.add_run_inputs(run_id, checked, models)
 
     def search_runs(
         self,
@@ -405,8 +427,8 @@ def _values(kind: str, values: Mapping[str, str], limit: int) -> dict[str, str]:
     return {key: validate_tracking_value(kind, key, value, limit) for key, value in values.items()}
 
 
-def _require_active(run: Run) -> None:
-    if run.info.lifecycle_stage is not LifecycleStage.ACTIVE:
+def _require_active(run: RunInfo) -> None:
+    if run.lifecycle_stage is not LifecycleStage.ACTIVE:
         raise InvalidArgumentError(
-            f"run {run.info.id} is deleted; restore it before logging to it", run=run.info.id
+            f"run {run.id} is deleted; restore it before logging to it", run=run.id
         )

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import ModelVersion
+from modelreg.domain.provenance import DatasetInput, ModelInput, RunProvenance
 from modelreg.domain.tracking import (
     ArtifactEntry,
     Experiment,
@@ -107,6 +108,16 @@ class RunRepository(Protocol):
         """Every value logged for ``key``, by step then timestamp."""
 
     def add_run_outputs(self, run_id: str, outputs: Sequence[ModelOutput]) -> None: ...
+
+    def add_run_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput], models: Sequence[ModelInput]
+    ) -> None:
+        """Record what the run read. A dataset is stored once per experiment, name and digest
+        (its first source, schema and profile stay); one the run already has keeps its tags."""
+
+    def run_provenance(self, run_id: str, dataset_limit: int) -> RunProvenance:
+        """What a version registered from the run takes into its lineage: the run's datasets
+        and code commit; nothing for a run that does not exist."""
 
     def search_runs(
         self,

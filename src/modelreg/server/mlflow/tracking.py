@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 
+from modelreg.domain.provenance import Dataset, DatasetInput, ModelInput
 from modelreg.domain.tracking import (
     LifecycleStage,
     LoggedModelStatus,
@@ -243,9 +244,28 @@ def log_model(msg: MessageDep, ms: MlflowDep) -> Response:
 
 @router.post(f"{RUNS}/log-inputs")
 def log_inputs(msg: MessageDep, ms: MlflowDep) -> Response:
-    """Accepted so model logging works; dataset and model inputs are not stored (a known gap)."""
-    ms.tracking.get_run(_run_id(msg))
+    datasets = [_dataset_input(Message(item)) for item in msg.objects("datasets")]
+    models = [ModelInput(Message(item).required("model_id")) for item in msg.objects("models")]
+    ms.tracking.log_inputs(_run_id(msg), datasets, models)
     return wire.ok()
+
+
+def _dataset_input(item: Message) -> DatasetInput:
+    found = item.data.get("dataset")
+    if not isinstance(found, dict):
+        raise invalid("Each entry of 'datasets' needs a 'dataset' object.")
+    dataset = Message(found)
+    return DatasetInput(
+        Dataset(
+            name=dataset.required("name"),
+            digest=dataset.required("digest"),
+            source_type=dataset.required("source_type"),
+            source=dataset.required("source"),
+            schema=dataset.text("schema") or None,
+            profile=dataset.text("profile") or None,
+        ),
+        tags=item.key_values("tags"),
+    )
 
 
 @router.post(f"{RUNS}/outputs")
@@ -300,7 +320,9 @@ def create_logged_model(msg: MessageDep, ms: MlflowDep) -> Response:
 @router.post(f"{LOGGED_MODELS}/search")
 def search_logged_models(msg: MessageDep, ms: MlflowDep) -> Response:
     if msg.objects("datasets"):
-        raise invalid("modelreg does not keep datasets: logged models cannot be searched by one")
+        raise invalid(
+            "logged models cannot be searched by dataset: modelreg keeps the datasets of runs"
+        )
     query = logged_model_search(msg.text("filter"), msg.objects("order_by"))
     page = ms.tracking.search_logged_models(
         msg.strings("experiment_ids"),

@@ -8,8 +8,9 @@ rules)::
 
 Fields are ``metric(s).``, ``param(s).``/``parameter(s).``, ``tag(s).`` and ``attribute(s).``/
 ``attr.``/``run.`` followed by a key, which may be back-quoted or double-quoted; a bare name is
-an attribute (``created`` is ``start_time``, ``run name`` is ``run_name``). Dataset filters
-(``datasets.``) are refused: modelreg does not keep run inputs.
+an attribute (``created`` is ``start_time``, ``run name`` is ``run_name``). Runs can also be
+searched by the datasets they read (``datasets.name``, ``datasets.digest``, ``datasets.context``);
+logged models cannot.
 
 A logged-model search orders by objects (``{"field_name": "metrics.acc", "ascending": false}``)
 instead of strings; ordering by a metric measured on a dataset is refused for the same reason.
@@ -57,9 +58,8 @@ _ATTRIBUTE_NAMES = {"created": "start_time", "run name": "run_name"}
 def run_search(filter_text: str | None, order_by: list[str]) -> TrackingQuery:
     conditions: list[FieldCondition] = []
     for clause in parse_filter(filter_text, _field):
-        if clause.kind == "dataset":
-            raise invalid("modelreg does not keep run inputs: datasets cannot be searched")
-        conditions.append(run_condition(_kind(clause.kind), clause.key, clause.op, clause.value))
+        kind: FieldKind = "dataset" if clause.kind == "dataset" else _kind(clause.kind)
+        conditions.append(run_condition(kind, clause.key, clause.op, clause.value))
     return tracking_query(conditions, [_order(entry) for entry in order_by])
 
 
@@ -83,7 +83,7 @@ def logged_model_search(
     for clause in parse_filter(filter_text, _field):
         if clause.kind == "dataset":
             raise invalid(
-                "modelreg does not keep datasets: logged models cannot be searched by one"
+                "logged models cannot be searched by dataset: modelreg keeps the datasets of runs"
             )
         kind = _kind(clause.kind)
         conditions.append(logged_model_condition(kind, clause.key, clause.op, clause.value))
@@ -93,7 +93,10 @@ def logged_model_search(
         if not isinstance(name, str) or not name.strip():
             raise invalid("Each order_by entry needs a field_name.")
         if entry.get("dataset_name") or entry.get("dataset_digest"):
-            raise invalid("modelreg does not keep datasets: order by a metric without one")
+            raise invalid(
+                "order logged models by a metric without a dataset: modelreg keeps the "
+                "datasets of runs"
+            )
         written, key = _field(name.strip())
         descending = entry.get("ascending", True) is False
         order.append(logged_model_order(_kind(written), key, descending=descending))
@@ -123,7 +126,7 @@ def _field(text: str) -> tuple[str, str]:
         return "attribute", _attribute(text[1:-1])
     prefix, dot, rest = text.partition(".")
     if dot and prefix.lower() in {"dataset", "datasets"}:
-        return "dataset", rest
+        return "dataset", _unquoted(rest)
     if dot and prefix.lower() in _PREFIXES:
         kind = _PREFIXES[prefix.lower()]
         key = _unquoted(rest)

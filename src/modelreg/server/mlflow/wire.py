@@ -17,6 +17,7 @@ from fastapi import Response
 
 from modelreg.domain.entities import VersionStatus
 from modelreg.domain.mlflow_views import MlflowModelView, MlflowVersionView
+from modelreg.domain.provenance import DatasetInput
 from modelreg.domain.tracking import (
     ArtifactListing,
     Experiment,
@@ -162,10 +163,30 @@ def run(found: Run) -> dict[str, Any]:
             "params": tags(found.params),
             "tags": tags(found.tags),
         },
-        "inputs": {},
+        "inputs": {
+            "dataset_inputs": [dataset_input(item) for item in found.inputs],
+            "model_inputs": [{"model_id": item.model_id} for item in found.model_inputs],
+        },
         "outputs": {
             "model_outputs": [{"model_id": o.model_id, "step": o.step} for o in found.outputs]
         },
+    }
+
+
+def dataset_input(found: DatasetInput) -> dict[str, Any]:
+    data = found.dataset
+    return {
+        "tags": tags(found.tags),
+        "dataset": _compact(
+            {
+                "name": data.name,
+                "digest": data.digest,
+                "source_type": data.source_type,
+                "source": data.source,
+                "schema": data.schema,
+                "profile": data.profile,
+            }
+        ),
     }
 
 

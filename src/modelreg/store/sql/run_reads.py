@@ -1,5 +1,5 @@
 """Runs as the tracking API shows them, read for a whole page at once: one statement each for
-params, tags, outputs and latest metrics, whatever the number of runs.
+params, tags, outputs, inputs and latest metrics, whatever the number of runs.
 
 A run's metrics are its latest value per key (highest step, then latest timestamp, then last
 logged), picked by the database with a window over the ``(run_id, key)`` index, so a run with
@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from modelreg.domain.tracking import Metric, ModelOutput, Run, RunInfo
+from modelreg.store.sql.run_inputs import read_inputs
 from modelreg.store.sql.tracking import (
     RunMetricRow,
     RunOutputRow,
@@ -78,6 +79,7 @@ def read_runs(session: Session, rows: Sequence[RunRow]) -> list[Run]:
     for run_id, model_id, step in session.execute(_OUTPUTS, {"run_ids": ids}):
         outputs[run_id].append(ModelOutput(model_id, step))
     metrics = latest_metrics(session, ids)
+    inputs, model_inputs = read_inputs(session, ids)
     return [
         Run(
             info=run_info(row),
@@ -85,6 +87,8 @@ def read_runs(session: Session, rows: Sequence[RunRow]) -> list[Run]:
             tags=tags[row.id],
             metrics=tuple(metrics[row.id]),
             outputs=tuple(outputs[row.id]),
+            inputs=tuple(inputs[row.id]),
+            model_inputs=tuple(model_inputs[row.id]),
         )
         for row in rows
     ]

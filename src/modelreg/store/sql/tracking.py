@@ -1,14 +1,16 @@
-"""Tracking tables (migration 0002), read and written by ``tracking_repository.py``.
+"""Tracking tables (migrations 0002 and 0014), read and written by ``tracking_repository.py``.
 
-Experiments, runs and logged models are what the MLflow client needs to log a model; artifacts
-are an index from artifact path to a blob of the content-addressed store; ``mlflow_version_extras``
-holds the MLflow-only fields of a model version (stage, source), one row per version at most.
+Experiments, runs (with the datasets they read) and logged models are what the MLflow client
+needs to log a model; artifacts are an index from artifact path to a blob of the
+content-addressed store; ``mlflow_version_extras`` holds the MLflow-only fields of a model
+version (stage, source), one row per version at most.
 """
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -127,6 +130,51 @@ class RunOutputRow(Base):
     )
     model_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     step: Mapped[int] = mapped_column(BigInteger)
+
+
+class DatasetRow(Base):
+    """A dataset, stored once per experiment, name and digest (MLflow's identity of one)."""
+
+    __tablename__ = "mlflow_datasets"
+    __table_args__ = (UniqueConstraint("experiment_id", "name", "digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("mlflow_experiments.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(500))
+    digest: Mapped[str] = mapped_column(String(36))
+    source_type: Mapped[str] = mapped_column(String(36))
+    source: Mapped[str] = mapped_column(Text)
+    schema: Mapped[str | None] = mapped_column(Text)
+    profile: Mapped[str | None] = mapped_column(Text)
+
+
+class RunInputRow(Base):
+    """A dataset one run used; ``context`` is the ``mlflow.data.context`` tag, kept apart from
+    the other tags so searches can compare it; ``position`` keeps the order they were logged."""
+
+    __tablename__ = "mlflow_run_inputs"
+    __table_args__ = (Index("ix_mlflow_run_inputs_dataset_id", "dataset_id"),)
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("mlflow_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("mlflow_datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    context: Mapped[str | None] = mapped_column(String(500))
+    tags: Mapped[dict[str, Any]]
+
+
+class RunModelInputRow(Base):
+    __tablename__ = "mlflow_run_model_inputs"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("mlflow_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class LoggedModelRow(Base):

@@ -33,6 +33,7 @@ from modelreg.domain.tracking import (
 from modelreg.domain.tracking_search import NO_FILTER, TrackingQuery
 from modelreg.store.sql import tracking_search
 from modelreg.store.sql.artifact_index import SqlArtifactIndex, SqlVersionExtras
+from modelreg.store.sql.run_inputs import SqlRunInputs
 from modelreg.store.sql.run_reads import latest_metrics, params_of, read_runs, run_info
 from modelreg.store.sql.tracking import (
     ExperimentRow,
@@ -48,7 +49,7 @@ from modelreg.store.sql.tracking import (
 )
 
 
-class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras):
+class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras, SqlRunInputs):
     """Tracking on the transaction's ``Session``; a mixin of ``SqlTransaction``."""
 
     session: Session

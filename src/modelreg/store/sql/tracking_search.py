@@ -6,7 +6,8 @@ of a run or logged-model search. Values only ever reach the database as bound pa
   stored as NULL, so a NaN or missing metric matches no comparison;
 * a logged model's metric condition is ``EXISTS`` (any value of the key that compares true),
   and its order the latest value (timestamp, then step), as in MLflow;
-* a param or tag condition is ``EXISTS`` (a row with the key whose value matches);
+* a param or tag condition is ``EXISTS`` (a row with the key whose value matches), and so is a
+  dataset condition (an input of the run whose dataset, or context, matches);
 * ``LIKE`` has no escape character in MLflow, so a backslash in a pattern is escaped here and
   means itself on both databases; ``ILIKE`` is ``lower(value) LIKE lower(pattern)``.
 """
@@ -29,11 +30,13 @@ from sqlalchemy import (
 
 from modelreg.domain.tracking_search import FieldCondition, FieldOrder, TrackingQuery
 from modelreg.store.sql.tracking import (
+    DatasetRow,
     ExperimentRow,
     ExperimentTagRow,
     LoggedModelParamRow,
     LoggedModelRow,
     LoggedModelTagRow,
+    RunInputRow,
     RunMetricRow,
     RunParamRow,
     RunRow,
@@ -146,7 +149,25 @@ def _model_metric(key: str) -> SQLColumnExpression[Any]:
     return _last_value(owner, key, RunMetricRow.timestamp, RunMetricRow.step, LoggedModelRow)
 
 
+_DATASET_FIELDS: dict[str, Any] = {
+    "name": DatasetRow.name,
+    "digest": DatasetRow.digest,
+    "context": RunInputRow.context,
+}
+
+
 def _condition(condition: FieldCondition) -> ColumnElement[bool]:
+    if condition.kind == "dataset":
+        found = (
+            select(1)
+            .select_from(RunInputRow)
+            .join(DatasetRow, DatasetRow.id == RunInputRow.dataset_id)
+            .where(
+                RunInputRow.run_id == RunRow.id,
+                _compare(_DATASET_FIELDS[condition.key], condition.op, condition.value),
+            )
+        )
+        return exists(found.correlate(RunRow))
     if condition.kind == "metric":
         return _compare(_latest_metric(condition.key), condition.op, condition.value)
     if condition.kind == "attribute":

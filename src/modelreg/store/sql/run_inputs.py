@@ -1,0 +1,140 @@
+"""What runs read: datasets (stored once per experiment, name and digest) and logged models.
+A mixin of ``SqlTrackingRepository``; ``read_inputs`` also serves ``run_reads.read_runs``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from modelreg.domain.provenance import (
+    GIT_COMMIT_TAG,
+    GIT_REPO_URL_TAG,
+    Dataset,
+    DatasetInput,
+    ModelInput,
+    RunProvenance,
+    provenance_of,
+)
+from modelreg.domain.tracking import RunNotFoundError
+from modelreg.store.sql.tracking import (
+    DatasetRow,
+    RunInputRow,
+    RunModelInputRow,
+    RunRow,
+    RunTagRow,
+)
+
+_INPUTS = (
+    select(
+        RunInputRow.run_id,
+        RunInputRow.tags,
+        DatasetRow.name,
+        DatasetRow.digest,
+        DatasetRow.source_type,
+        DatasetRow.source,
+        DatasetRow.schema,
+        DatasetRow.profile,
+    )
+    .join(DatasetRow, DatasetRow.id == RunInputRow.dataset_id)
+    .where(RunInputRow.run_id.in_(bindparam("run_ids", expanding=True)))
+    .order_by(RunInputRow.run_id, RunInputRow.position)
+)
+_MODEL_INPUTS = (
+    select(RunModelInputRow.run_id, RunModelInputRow.model_id)
+    .where(RunModelInputRow.run_id.in_(bindparam("run_ids", expanding=True)))
+    .order_by(RunModelInputRow.run_id, RunModelInputRow.model_id)
+)
+_GIT_TAGS = select(RunTagRow.key, RunTagRow.value).where(
+    RunTagRow.run_id == bindparam("run_id"),
+    RunTagRow.key.in_((GIT_COMMIT_TAG, GIT_REPO_URL_TAG)),
+)
+
+
+def read_inputs(
+    session: Session, run_ids: Sequence[str]
+) -> tuple[dict[str, list[DatasetInput]], dict[str, list[ModelInput]]]:
+    """Each run's dataset inputs, in the order they were logged, and its model inputs."""
+    datasets: dict[str, list[DatasetInput]] = defaultdict(list)
+    for run_id, tags, *dataset in session.execute(_INPUTS, {"run_ids": list(run_ids)}):
+        datasets[run_id].append(DatasetInput(Dataset(*dataset), tags=dict(tags)))
+    models: dict[str, list[ModelInput]] = defaultdict(list)
+    for run_id, model_id in session.execute(_MODEL_INPUTS, {"run_ids": list(run_ids)}):
+        models[run_id].append(ModelInput(model_id))
+    return datasets, models
+
+
+class SqlRunInputs:
+    session: Session
+
+    def add_run_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput], models: Sequence[ModelInput]
+    ) -> None:
+        run = self.session.get(RunRow, run_id)
+        if run is None:
+            raise RunNotFoundError(f"run {run_id!r} does not exist", run=run_id)
+        rows = self.session.execute(
+            select(RunInputRow.dataset_id, RunInputRow.position).where(RunInputRow.run_id == run_id)
+        )
+        held: dict[int, int] = dict(rows.all())
+        position = max(held.values(), default=-1) + 1
+        for item in datasets:
+            dataset_id = self._dataset_id(run.experiment_id, item.dataset)
+            if dataset_id in held:
+                continue  # as in MLflow: logging a dataset the run has again changes nothing
+            self.session.add(
+                RunInputRow(
+                    run_id=run_id,
+                    dataset_id=dataset_id,
+                    position=position,
+                    context=item.context,
+                    tags=dict(item.tags),
+                )
+            )
+            held[dataset_id] = position
+            position += 1
+        for model in models:
+            self.session.merge(RunModelInputRow(run_id=run_id, model_id=model.model_id))
+        self.session.flush()
+
+    def run_provenance(self, run_id: str, dataset_limit: int) -> RunProvenance:
+        found = self.session.execute(_GIT_TAGS, {"run_id": run_id}).all()
+        tags: dict[str, str] = dict(found)
+        datasets, _ = read_inputs(self.session, [run_id])
+        return provenance_of(tags, datasets[run_id], dataset_limit)
+
+    def _dataset_id(self, experiment_id: int, dataset: Dataset) -> int:
+        identity = (
+            DatasetRow.experiment_id == experiment_id,
+            DatasetRow.name == dataset.name,
+            DatasetRow.digest == dataset.digest,
+        )
+        found = self.session.scalar(select(DatasetRow.id).where(*identity))
+        if found is not None:
+            return found
+        row = DatasetRow(experiment_id=experiment_id, **_columns(dataset))
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            # Another run of the experiment stored the same dataset first: share that row.
+            shared = self.session.scalar(select(DatasetRow.id).where(*identity))
+            if shared is None:
+                raise
+            return shared
+        return row.id
+
+
+def _columns(dataset: Dataset) -> dict[str, Any]:
+    return {
+        "name": dataset.name,
+        "digest": dataset.digest,
+        "source_type": dataset.source_type,
+        "source": dataset.source,
+        "schema": dataset.schema,
+        "profile": dataset.profile,
+    }

@@ -1,0 +1,127 @@
+"""Datasets logged with the unmodified ``mlflow`` client (``mlflow.log_input``) against a live
+``modelreg server``: kept with the run, searchable with ``datasets.`` filters, and carried, with
+the run's commit, into the lineage of a version registered from the run.
+
+Everything goes through ``mlflow`` except the last check of the lineage, which is modelreg's
+own field and is read with modelreg's public SDK over HTTP. ``test_mlflow2_client.py`` runs
+this file again with an MLflow 2 client.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("mlflow")
+pytest.importorskip("pandas")
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import mlflow
+    import mlflow.data
+    import pandas as pd
+    from mlflow import MlflowClient
+
+import modelreg
+from tests.e2e.mlflow_target import MLFLOW_ENV, modelreg_server, requires_logged_models
+
+pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
+
+COMMIT = "4f1c2d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e"
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with modelreg_server(tmp_path_factory.mktemp("mlflow-datasets")) as url:
+        yield url
+
+
+@pytest.fixture
+def url(server_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    for key, value in MLFLOW_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server_url)
+    mlflow.set_tracking_uri(server_url)
+    return server_url
+
+
+def frame(rows: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"income": [float(n) for n in range(rows)], "default": [n % 2 for n in range(rows)]}
+    )
+
+
+def test_datasets_are_kept_with_the_run_and_searchable(url: str):
+    experiment_id = mlflow.create_experiment(f"credit-{uuid.uuid4().hex[:8]}")
+    train = mlflow.data.from_pandas(frame(8), source="s3://bank/train.parquet", name="credit-train")
+    holdout = mlflow.data.from_pandas(frame(3), source="s3://bank/holdout.parquet", name="holdout")
+    with mlflow.start_run(experiment_id=experiment_id) as both:
+        mlflow.log_input(train, context="training")
+        mlflow.log_input(holdout, context="eval", tags={"split": "2026-q3"})
+        mlflow.log_input(train, context="training")  # again: kept once
+    with mlflow.start_run(experiment_id=experiment_id) as train_only:
+        mlflow.log_input(train, context="training")
+    with mlflow.start_run(experiment_id=experiment_id) as no_data:
+        mlflow.log_param("alpha", "1")
+
+    inputs = MlflowClient().get_run(both.info.run_id).inputs.dataset_inputs
+    assert [(i.dataset.name, i.dataset.digest) for i in inputs] == [
+        ("credit-train", train.digest),
+        ("holdout", holdout.digest),
+    ]
+    tags = {t.key: t.value for t in inputs[1].tags}
+    assert tags == {"mlflow.data.context": "eval", "split": "2026-q3"}
+    assert inputs[0].dataset.source == '{"uri": "s3://bank/train.parquet"}'
+    columns = json.loads(inputs[0].dataset.schema)["mlflow_colspec"]
+    assert [column["name"] for column in columns] == ["income", "default"]
+    assert json.loads(inputs[0].dataset.profile)["num_rows"] == 8
+    assert MlflowClient().get_run(no_data.info.run_id).inputs.dataset_inputs == []
+
+    def found(text: str) -> set[str]:
+        runs = MlflowClient().search_runs([experiment_id], filter_string=text)
+        return {run.info.run_id for run in runs}
+
+    ids = {both.info.run_id, train_only.info.run_id}
+    assert found("datasets.name = 'holdout'") == {both.info.run_id}
+    assert found(f"datasets.digest IN ('{train.digest}')") == ids
+    assert found("datasets.context = 'training' AND params.alpha = '1'") == set()
+    assert found("datasets.name LIKE 'credit-%'") == ids
+    frame_found = mlflow.search_runs([experiment_id], filter_string="datasets.context = 'eval'")
+    assert list(frame_found["run_id"]) == [both.info.run_id]
+
+
+def test_a_version_registered_from_a_run_names_its_data_and_code(url: str, tmp_path: Path):
+    name = f"credit-{uuid.uuid4().hex[:8]}"
+    train = mlflow.data.from_pandas(frame(5), source="s3://bank/train.parquet", name="credit-train")
+    mlflow.set_experiment(f"exp-{name}")
+    with mlflow.start_run() as run:
+        mlflow.log_input(train, context="training")
+        mlflow.set_tag("mlflow.source.git.commit", COMMIT)
+        mlflow.log_text("weights", "model/weights.txt")
+    client = MlflowClient()
+    client.create_registered_model(name)
+    run_id = run.info.run_id
+    version = client.create_model_version(name, f"runs:/{run_id}/model", run_id)
+    assert version.run_id == run_id
+
+    lineage = modelreg.Client(url, cache_dir=tmp_path / "cache").get_version(name, 1).lineage
+    assert lineage.datasets == (f"credit-train@{train.digest}",)
+    assert lineage.source_commit == COMMIT
+    assert lineage.run_id == run_id
+
+
+@requires_logged_models
+def test_a_logged_model_taken_as_input_is_kept(url: str):
+    from mlflow.entities import LoggedModelInput
+
+    mlflow.set_experiment(f"eval-{uuid.uuid4().hex[:8]}")
+    model = mlflow.initialize_logged_model(name="candidate")
+    with mlflow.start_run() as run:
+        mlflow.log_input(model=LoggedModelInput(model.model_id))
+    model_inputs = MlflowClient().get_run(run.info.run_id).inputs.model_inputs
+    assert [m.model_id for m in model_inputs] == [model.model_id]
