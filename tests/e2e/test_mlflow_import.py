@@ -255,3 +255,49 @@ def test_import_reports_an_unreachable_server(tmp_path: Path):
     )
     assert result.returncode == 1
     assert "cannot reach MLflow" in result.stderr
+
+
+def test_a_model_whose_name_modelreg_refuses_is_imported_under_a_new_one(
+    mlflow_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    for key, value in MLFLOW_ENV.items():
+        monkeypatch.setenv(key, value)
+    source = MlflowClient(tracking_uri=mlflow_url, registry_uri=mlflow_url)
+    run_id = source.create_run(source.create_experiment("spaced")).info.run_id
+    _log_files(source, run_id, tmp_path / "v", {"weights.bin": b"s" * 100})
+    source.create_registered_model("Credit Scoring", description="scores credit")
+    source.create_model_version("Credit Scoring", f"runs:/{run_id}/model", run_id)
+    source.set_registered_model_alias("Credit Scoring", "champion", "1")
+
+    home = tmp_path / "registry"
+    env = clean_env(MODELREG_CACHE=str(tmp_path / "cache"))
+    base = ("--home", home, "import", "mlflow", "--from", mlflow_url, "--json")
+    only = ("--model", "Credit Scoring")
+    refused = run_cli(*base, *only, env=env)
+    assert refused.returncode == 1
+    [skipped] = json.loads(refused.stdout)["skipped"]
+    assert skipped["what"] == "model Credit Scoring"
+    assert "--rename 'Credit Scoring=<new name>'" in skipped["reason"]
+
+    renamed = ("--rename", "Credit Scoring=credit-scoring")
+    for expected_copies in (1, 0):  # the second run finds the copy under its new name
+        result = run_cli(*base, *only, *renamed, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        summary = json.loads(result.stdout)
+        assert summary["versions_copied"] == expected_copies
+        assert summary["skipped"] == []
+    with Client.local(home, cache_dir=tmp_path / "cache") as registry:
+        model = registry.get_model("credit-scoring")
+        assert model.description == "scores credit"
+        assert model.tags["mlflow.import.name"] == "Credit Scoring"
+        assert registry.resolve("credit-scoring@champion").lineage.run_id == run_id
+
+    for bad, message in [
+        ("Credit Scoring", "--rename needs OLD=NEW"),
+        ("Credit Scoring=credit scoring", "--rename 'Credit Scoring=credit scoring'"),
+        ("Credit Scoring=odd", "MLflow has a model named 'odd' too"),
+    ]:
+        result = run_cli(*base, "--rename", bad, env=env)
+        assert result.returncode != 0
+        assert message in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr

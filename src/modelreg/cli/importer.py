@@ -45,6 +45,7 @@ import_app = typer.Typer(help="Copy models from other registries.", no_args_is_h
 SERVER_TAG = "mlflow.import.server"
 VERSION_TAG = "mlflow.import.version"
 SOURCE_TAG = "mlflow.import.source"
+NAME_TAG = "mlflow.import.name"  # the MLflow name of a model imported under another one
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 CHUNK = 1024 * 1024
 
@@ -185,21 +186,33 @@ class MlflowServer:
 
 
 class Importer:
-    def __init__(self, source: MlflowServer, client: Client, summary: Summary) -> None:
+    def __init__(
+        self,
+        source: MlflowServer,
+        client: Client,
+        summary: Summary,
+        renames: dict[str, str] | None = None,
+    ) -> None:
         self.source = source
         self.client = client
         self.summary = summary
+        self.renames = renames or {}
 
     def import_model(self, model: dict[str, Any], progress: Progress, task: Any) -> None:
-        name = model["name"]
-        versions = self.source.versions(name)
+        """Copy one MLflow model, under its own name or the one ``renames`` gives it."""
+        original = model["name"]
+        versions = self.source.versions(original)
+        name = self.renames.get(original, original)
         try:
             validate_model_name(name)
         except ModelregError as error:
-            self.summary.skip(f"model {name}", error.message)
+            hint = f"; import it under another name with --rename '{original}=<new name>'"
+            self.summary.skip(f"model {original}", error.message + hint)
             progress.advance(task, len(versions))
             return
-        tags = self._clean_tags(f"model {name}", model.get("tags", []))
+        tags = self._clean_tags(f"model {original}", model.get("tags", []))
+        if name != original:
+            tags[NAME_TAG] = original
         self._sync_model(name, model.get("description") or "", tags)
         mapping = self._imported_versions(name)
         for version in versions:
@@ -250,7 +263,8 @@ class Importer:
         with tempfile.TemporaryDirectory(prefix="modelreg-import-") as scratch:
             folder = Path(scratch) / "files"
             folder.mkdir()
-            count = self.source.download_version(name, number, folder)
+            # The MLflow name, which a --rename may differ from.
+            count = self.source.download_version(version["name"], number, folder)
             if count == 0:
                 raise MlflowSourceError("the version has no files")
             run_id = version.get("run_id") or None
@@ -381,14 +395,24 @@ def import_mlflow(
     model: Annotated[
         list[str] | None, typer.Option(help="Import only this model (repeatable).")
     ] = None,
+    rename: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Import the MLflow model OLD as NEW, for a name modelreg does not accept "
+            "(repeatable): --rename 'Credit Scoring=credit-scoring'.",
+            metavar="OLD=NEW",
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Copy registered models, versions (with their files), tags, descriptions and aliases from
     an MLflow server. Safe to re-run: what was copied before is not copied again."""
     summary = Summary()
+    renames = parse_renames(rename or [])
     server = MlflowServer(source)
     try:
         models = [m for m in server.registered_models() if not model or m["name"] in model]
+        check_renames(renames, [m["name"] for m in models], summary)
         counts = {m["name"]: len(server.versions(m["name"])) for m in models}
         with (
             target(ctx).client() as client,
@@ -401,7 +425,7 @@ def import_mlflow(
             ) as progress,
         ):
             task = progress.add_task("importing versions", total=sum(counts.values()))
-            importer = Importer(server, client, summary)
+            importer = Importer(server, client, summary, renames)
             for found in models:
                 importer.import_model(found, progress, task)
     except MlflowSourceError as error:
@@ -411,6 +435,37 @@ def import_mlflow(
     _report(summary, json_output)
     if summary.skipped:
         raise typer.Exit(1)
+
+
+def parse_renames(entries: list[str]) -> dict[str, str]:
+    """``OLD=NEW`` entries as a mapping; NEW must be a valid model name (it holds no ``=``, so
+    the last one separates them) and no two models may get the same one."""
+    renames: dict[str, str] = {}
+    for entry in entries:
+        old, equals, new = entry.rpartition("=")
+        if not equals or not old:
+            raise InvalidArgumentError(f"--rename needs OLD=NEW, got {entry!r}")
+        try:
+            validate_model_name(new)
+        except ModelregError as error:
+            raise InvalidArgumentError(f"--rename {entry!r}: {error.message}") from None
+        if new in renames.values() and renames.get(old) != new:
+            raise InvalidArgumentError(f"--rename gives two models the name {new!r}")
+        renames[old] = new
+    return renames
+
+
+def check_renames(renames: dict[str, str], names: list[str], summary: Summary) -> None:
+    """A rename must name an MLflow model being imported, and its new name must not be the
+    name another imported model keeps."""
+    kept = {name for name in names if name not in renames}
+    for old, new in renames.items():
+        if old not in names:
+            summary.skip(f"--rename {old}={new}", "no such registered model in MLflow")
+        elif new in kept:
+            raise InvalidArgumentError(
+                f"--rename {old}={new}: MLflow has a model named {new!r} too"
+            )
 
 
 def _report(summary: Summary, json_output: bool) -> None:
