@@ -76,6 +76,16 @@ MLFLOW_ENV = {
 }
 
 
+def point_mlflow_at(url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The client settings above, and ``url`` as the tracking URI for clients and the fluent
+    API alike; returns ``url``."""
+    for key, value in MLFLOW_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
+    mlflow.set_tracking_uri(url)
+    return url
+
+
 @contextmanager
 def modelreg_server(home: Path, extra_args: Sequence[str] = (), **env: str) -> Iterator[str]:
     """``modelreg server --home HOME/d EXTRA_ARGS`` on a free port of 127.0.0.1 with ``env``

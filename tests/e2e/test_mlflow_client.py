@@ -43,6 +43,7 @@ from tests.e2e.mlflow_target import (
     MLFLOW_ENV,
     log_model_target,
     modelreg_server,
+    point_mlflow_at,
     requires_logged_models,
 )
 
@@ -61,10 +62,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def url(server_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    for key, value in MLFLOW_ENV.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", server_url)
-    mlflow.set_tracking_uri(server_url)
+    point_mlflow_at(server_url, monkeypatch)
     mlflow.set_experiment(experiment_id="0")  # not one another test left active elsewhere
     return server_url
 

@@ -28,7 +28,7 @@ with warnings.catch_warnings():
     from mlflow import MlflowClient
 
 import modelreg
-from tests.e2e.mlflow_target import MLFLOW_ENV, modelreg_server, requires_logged_models
+from tests.e2e.mlflow_target import modelreg_server, point_mlflow_at, requires_logged_models
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
 
@@ -43,11 +43,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def url(server_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    for key, value in MLFLOW_ENV.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", server_url)
-    mlflow.set_tracking_uri(server_url)
-    return server_url
+    return point_mlflow_at(server_url, monkeypatch)
 
 
 def frame(rows: int) -> pd.DataFrame:

@@ -5,6 +5,7 @@ the lineage of a version registered from it, where a policy can require them."""
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 
 import pytest
@@ -228,3 +229,34 @@ def test_lineage_keeps_what_fits_and_the_run_keeps_everything(ms: MlflowServices
     assert version.lineage.datasets == tuple(f"shard-{n:03d}@{n:08x}" for n in range(limit))
     assert version.lineage.source_commit is None  # no commit is 3,000 characters long
     assert len(ms.tracking.get_run(run_id).inputs) == 105
+
+
+def test_two_runs_storing_the_same_new_dataset_at_once_share_one_row(
+    ms: MlflowServices, database_url: str
+):
+    """The second writer meets the first's uncommitted row (PostgreSQL: its INSERT waits on the
+    unique index, then fails and reads the committed row instead; SQLite: it waits for the write
+    lock); both runs end up with the one dataset."""
+    experiment = ms.tracking.create_experiment("race")
+    first, second = (run_with_model(ms, experiment.id) for _ in range(2))
+    store = ms.tracking.store
+    errors: list[BaseException] = []
+    with store.transaction(write=True) as tx:
+        tx.add_run_inputs(first, [used(TRAIN)], [])
+
+        def other() -> None:
+            try:
+                ms.tracking.log_inputs(second, [used(TRAIN, "validation")])
+            except BaseException as error:  # reported by the assertion below
+                errors.append(error)
+
+        racer = threading.Thread(target=other, daemon=True)
+        racer.start()
+        racer.join(0.5)  # it is now waiting on this transaction
+        assert racer.is_alive()
+    racer.join(30)
+    assert not racer.is_alive()
+    assert errors == []
+    assert stored_datasets(database_url) == 1
+    assert [i.context for i in ms.tracking.get_run(second).inputs] == ["validation"]
+    assert [i.dataset for i in ms.tracking.get_run(first).inputs] == [TRAIN]
