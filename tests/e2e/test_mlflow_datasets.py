@@ -121,3 +121,37 @@ def test_a_logged_model_taken_as_input_is_kept(url: str):
         mlflow.log_input(model=LoggedModelInput(model.model_id))
     model_inputs = MlflowClient().get_run(run.info.run_id).inputs.model_inputs
     assert [m.model_id for m in model_inputs] == [model.model_id]
+
+
+@requires_logged_models
+def test_the_best_logged_model_on_an_evaluation_dataset_is_found(url: str):
+    """MLflow 3's flow: metrics logged on a dataset, then a search that names it."""
+    mlflow.set_experiment(f"select-{uuid.uuid4().hex[:8]}")
+    evaluation = mlflow.data.from_pandas(frame(4), source="s3://bank/eval.parquet", name="eval")
+    holdout = mlflow.data.from_pandas(frame(6), source="s3://bank/holdout.parquet", name="holdout")
+    scores = {"a": (0.91, 0.70), "b": (0.85, 0.95)}  # (on eval, on holdout)
+    ids = {}
+    with mlflow.start_run():
+        for name, (on_eval, on_holdout) in scores.items():
+            model = mlflow.initialize_logged_model(name=name)
+            ids[model.model_id] = name
+            mlflow.log_metric("f1", on_eval, model_id=model.model_id, dataset=evaluation)
+            mlflow.log_metric("f1", on_holdout, model_id=model.model_id, dataset=holdout)
+
+    def best(dataset: str) -> list[str]:
+        found = mlflow.search_logged_models(
+            filter_string="metrics.f1 > 0.8",
+            datasets=[{"dataset_name": dataset}],
+            order_by=[{"field_name": "metrics.f1", "ascending": False, "dataset_name": dataset}],
+            output_format="list",
+        )
+        return [ids[model.model_id] for model in found]
+
+    assert best("eval") == ["a", "b"]
+    assert best("holdout") == ["b"]
+    model_id = next(model_id for model_id, name in ids.items() if name == "a")
+    metrics = MlflowClient().get_logged_model(model_id).metrics
+    assert {(m.dataset_name, m.dataset_digest, m.value) for m in metrics} == {
+        ("eval", evaluation.digest, 0.91),
+        ("holdout", holdout.digest, 0.70),
+    }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -25,7 +26,7 @@ from modelreg.domain.provenance import (
     DatasetInput,
     ModelInput,
 )
-from modelreg.domain.tracking import LifecycleStage
+from modelreg.domain.tracking import LifecycleStage, Metric
 from modelreg.server.mlflow.deps import MlflowServices
 from modelreg.server.mlflow.tracking_filters import run_search
 from modelreg.store.sql.tracking import DatasetRow
@@ -260,3 +261,25 @@ def test_two_runs_storing_the_same_new_dataset_at_once_share_one_row(
     assert stored_datasets(database_url) == 1
     assert [i.context for i in ms.tracking.get_run(second).inputs] == ["validation"]
     assert [i.dataset for i in ms.tracking.get_run(first).inputs] == [TRAIN]
+
+
+def test_a_version_from_a_logged_model_holds_its_latest_score_whatever_the_dataset(
+    ms: MlflowServices,
+):
+    run_id = run_with_model(ms)
+    experiment_id = ms.tracking.get_run(run_id).info.experiment_id
+    logged = ms.tracking.create_logged_model(experiment_id, name="lm", source_run_id=run_id)
+    ms.artifacts.upload(f"{logged.artifact_uri.removeprefix('mlflow-artifacts:/')}/MLmodel", [b"m"])
+    first = datetime(2026, 5, 1, tzinfo=UTC)
+    ms.tracking.log_batch(
+        run_id,
+        metrics=[
+            Metric("f1", 0.9, first + timedelta(minutes=1), 0, logged.id, "holdout", "h1"),
+            Metric("f1", 0.8, first, 0, logged.id, "eval", "e1"),
+        ],
+    )
+    shown = ms.tracking.get_logged_model(logged.id).metrics
+    assert sorted((m.dataset_name, m.value) for m in shown) == [("eval", 0.8), ("holdout", 0.9)]
+    ms.registry.create_model("credit", actor=ACTOR)
+    version, _ = ms.sources.register("credit", f"models:/{logged.id}", actor=ACTOR)
+    assert dict(version.metrics) == {"f1": 0.9}

@@ -227,6 +227,49 @@ def test_logged_models_by_params_tags_and_attributes(ms, models):
     assert models_found(ms, models, "creation_timestamp > 0") == ["z", "y", "x"]
 
 
+def test_logged_model_metrics_measured_on_datasets(ms, models):
+    """x scored 0.95 on eval (v1) then 0.6 on eval (v2, later); y 0.7 on holdout. A search naming
+    datasets counts only metrics measured on them, as MLflow 3's does."""
+    experiment, ids = models
+    run = ms.tracking.search_runs([experiment]).items[0].info.id
+    later = START + timedelta(minutes=9)
+    ms.tracking.log_batch(
+        run,
+        metrics=[
+            Metric("f1", 0.95, START, 0, ids["x"], "eval", "v1"),
+            Metric("f1", 0.6, later, 0, ids["x"], "eval", "v2"),
+            Metric("f1", 0.7, START, 0, ids["y"], "holdout", "h1"),
+        ],
+    )
+    names = {model_id: name for name, model_id in ids.items()}
+
+    def found(text: str, datasets: list[dict], *order: dict) -> list[str]:
+        query = logged_model_search(text, list(order), datasets)
+        return [names[m.id] for m in ms.tracking.search_logged_models([experiment], query).items]
+
+    assert found("metrics.f1 > 0.65", []) == ["y", "x"]
+    assert found("metrics.f1 > 0.65", [{"dataset_name": "holdout"}]) == ["y"]
+    assert found("metrics.f1 > 0.65", [{"dataset_name": "eval", "dataset_digest": "v2"}]) == []
+    assert found("metrics.f1 > 0.65", [{"dataset_name": "eval", "dataset_digest": "v1"}]) == ["x"]
+    assert found("", [{"dataset_name": "eval"}, {"dataset_name": "holdout"}]) == ["y", "x"]
+    assert found("", [{"dataset_name": "nothing"}]) == []
+    by_eval = {"field_name": "metrics.f1", "ascending": False, "dataset_name": "eval"}
+    assert found("", [], by_eval) == ["x", "z", "y"]  # y has no f1 on eval: last
+    on_v1 = {**by_eval, "dataset_digest": "v1"}
+    latest = {"field_name": "metrics.f1", "ascending": False}
+    # x's latest f1 is 0.6 (v2); on v1 it is 0.95.
+    assert found("", [], latest)[:2] == ["y", "x"]
+    assert found("", [], on_v1)[0] == "x"
+    got = ms.tracking.get_logged_model(ids["y"]).metrics
+    assert [(m.key, m.dataset_name, m.dataset_digest) for m in got if m.key == "f1"] == [
+        ("f1", "holdout", "h1")
+    ]
+    with pytest.raises((ModelregError, MlflowError)):
+        logged_model_search("", [{"field_name": "name", "dataset_name": "eval"}])
+    with pytest.raises((ModelregError, MlflowError)):
+        logged_model_search("", [], [{"dataset_digest": "v1"}])
+
+
 @pytest.mark.parametrize(
     ("text", "order"),
     [
@@ -235,7 +278,7 @@ def test_logged_models_by_params_tags_and_attributes(ms, models):
         ("attributes.color = 'red'", []),
         ("datasets.name = 'train'", []),
         ("", [{"field_name": "params.depth"}]),
-        ("", [{"field_name": "metrics.accuracy", "dataset_name": "test"}]),
+        ("", [{"field_name": "metrics.accuracy", "dataset_digest": "d1"}]),
         ("", [{"ascending": True}]),
         ("", [{"field_name": "name"}, {"field_name": "name", "ascending": False}]),
     ],

@@ -27,6 +27,8 @@ from urllib.parse import unquote, urlparse
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.errors import InvalidArgumentError, LimitExceededError, NotFoundError
+from modelreg.domain.provenance import DIGEST_LENGTH as DATASET_DIGEST_LENGTH
+from modelreg.domain.provenance import NAME_LENGTH as DATASET_NAME_LENGTH
 from modelreg.domain.provenance import DatasetInput, ModelInput
 from modelreg.domain.rules import validate_file_path, validate_key
 
@@ -121,6 +123,9 @@ class Metric:
     timestamp: datetime
     step: int = 0
     model_id: str | None = None
+    # The dataset it was measured on (MLflow 3's log_metric(dataset=...)), by name and digest.
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +349,15 @@ def validate_metric(metric: Metric) -> Metric:
     validate_key(metric.key, "metric")
     if isinstance(metric.value, bool) or not isinstance(metric.value, int | float):
         raise InvalidArgumentError(f"metric {metric.key!r} must be a number", field="metric")
+    for label, value, limit in (
+        ("dataset_name", metric.dataset_name, DATASET_NAME_LENGTH),
+        ("dataset_digest", metric.dataset_digest, DATASET_DIGEST_LENGTH),
+    ):
+        if value is not None and len(value) > limit:
+            raise LimitExceededError(
+                f"metric {metric.key!r}: {label} is longer than {limit} characters",
+                field="metric",
+            )
     return metric
 
 

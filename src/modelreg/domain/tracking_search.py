@@ -26,7 +26,11 @@ Logged models (MLflow 3):
   ``IN`` / ``NOT IN``), ``creation_timestamp`` and ``last_updated_timestamp`` (or ``_time``) as
   epoch milliseconds;
 * an order is metrics and attributes only, missing values last, then the newest first, then
-  the model id.
+  the model id;
+* metrics measured on datasets (MLflow 3's ``log_metric(dataset=...)``): a search may name
+  datasets (by name, and digest or not), and its metric conditions then count only values
+  measured on one of them; with no metric condition, a model needs a metric measured on one.
+  A metric in an order may name a dataset too: its latest value on that dataset.
 
 Experiments: ``name`` as text, ``creation_time`` and ``last_update_time`` as epoch
 milliseconds, ``tags.<key>`` as text; ordered by those attributes or ``experiment_id``, then
@@ -68,16 +72,28 @@ class FieldCondition:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricDataset:
+    """The dataset a logged model's metric was measured on; without a digest, any version."""
+
+    name: str
+    digest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FieldOrder:
     kind: FieldKind
     key: str
     descending: bool = False
+    dataset: MetricDataset | None = None  # a logged model's metric measured on this dataset
 
 
 @dataclass(frozen=True, slots=True)
 class TrackingQuery:
     conditions: tuple[FieldCondition, ...] = ()
     order: tuple[FieldOrder, ...] = ()
+    # Logged models: metric conditions count only values measured on one of these datasets;
+    # without metric conditions, a model needs a metric measured on one of them.
+    datasets: tuple[MetricDataset, ...] = ()
 
 
 def run_condition(kind: FieldKind, key: str, op: str, value: object) -> FieldCondition:
@@ -184,9 +200,15 @@ def _status(text: str) -> str:
     return text
 
 
-def logged_model_order(kind: FieldKind, key: str, *, descending: bool) -> FieldOrder:
+def logged_model_order(
+    kind: FieldKind, key: str, *, descending: bool, dataset: MetricDataset | None = None
+) -> FieldOrder:
     if kind == "metric":
-        return FieldOrder(kind, key, descending)
+        return FieldOrder(kind, key, descending, dataset)
+    if dataset is not None:
+        raise InvalidArgumentError(
+            f"only a metric is measured on a dataset, not {kind} {key!r}", field="order_by"
+        )
     if kind == "attribute" and key in LOGGED_MODEL_TIMES:
         return FieldOrder(kind, LOGGED_MODEL_TIMES[key], descending)
     if kind == "attribute" and key in LOGGED_MODEL_TEXT_ATTRIBUTES:
@@ -227,11 +249,15 @@ def experiment_order(kind: FieldKind, key: str, *, descending: bool) -> FieldOrd
     return FieldOrder(kind, _EXPERIMENT_ORDER[key], descending)
 
 
-def tracking_query(conditions: list[FieldCondition], order: list[FieldOrder]) -> TrackingQuery:
-    seen = [(item.kind, item.key) for item in order]
+def tracking_query(
+    conditions: list[FieldCondition],
+    order: list[FieldOrder],
+    datasets: list[MetricDataset] | None = None,
+) -> TrackingQuery:
+    seen = [(item.kind, item.key, item.dataset) for item in order]
     if len(set(seen)) != len(seen):
         raise InvalidArgumentError("the order names the same field twice", field="order_by")
-    return TrackingQuery(tuple(conditions), tuple(order))
+    return TrackingQuery(tuple(conditions), tuple(order), tuple(datasets or ()))
 
 
 def _op(op: str, allowed: frozenset[str], subject: str) -> str:

@@ -14,7 +14,7 @@ run keeps everything.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from modelreg.domain.entities import FileEntry, Lineage, ModelVersion, VersionDraft
@@ -23,6 +23,7 @@ from modelreg.domain.provenance import RunProvenance, provenance_of
 from modelreg.domain.rules import Limits, number_refusal, parse_ref
 from modelreg.domain.tracking import (
     LoggedModel,
+    Metric,
     SourceRef,
     VersionExtras,
     artifact_path_of,
@@ -132,7 +133,7 @@ def resolve(tx: MetadataTransaction, ref: SourceRef, dataset_limit: int) -> Reso
             experiment_id=model.experiment_id,
             logged_model_id=model.id,
             params=model.params,
-            metrics={metric.key: metric.value for metric in model.metrics},
+            metrics=_latest_by_key(model.metrics),
             provenance=_logged_model_provenance(tx, model, dataset_limit),
         )
     name = ref.model_name or ""
@@ -157,6 +158,17 @@ def resolve(tx: MetadataTransaction, ref: SourceRef, dataset_limit: int) -> Reso
             version.lineage.datasets, version.lineage.source_commit, version.lineage.source_url
         ),
     )
+
+
+def _latest_by_key(metrics: Sequence[Metric]) -> dict[str, float]:
+    """A logged model shows a key's latest value per dataset it was measured on; a version
+    holds one value per key: the latest of them (highest step, then timestamp)."""
+    latest: dict[str, Metric] = {}
+    for metric in metrics:
+        held = latest.get(metric.key)
+        if held is None or (metric.step, metric.timestamp) >= (held.step, held.timestamp):
+            latest[metric.key] = metric
+    return {key: metric.value for key, metric in latest.items()}
 
 
 def _logged_model_provenance(

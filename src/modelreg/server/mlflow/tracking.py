@@ -189,6 +189,8 @@ def _metric(item: Message) -> Metric:
         timestamp=wire.at_ms(item.integer("timestamp") or 0),
         step=item.integer("step", 0) or 0,
         model_id=item.text("model_id") or None,
+        dataset_name=item.text("dataset_name") or None,
+        dataset_digest=item.text("dataset_digest") or None,
     )
 
 
@@ -319,11 +321,9 @@ def create_logged_model(msg: MessageDep, ms: MlflowDep) -> Response:
 
 @router.post(f"{LOGGED_MODELS}/search")
 def search_logged_models(msg: MessageDep, ms: MlflowDep) -> Response:
-    if msg.objects("datasets"):
-        raise invalid(
-            "logged models cannot be searched by dataset: modelreg keeps the datasets of runs"
-        )
-    query = logged_model_search(msg.text("filter"), msg.objects("order_by"))
+    query = logged_model_search(
+        msg.text("filter"), msg.objects("order_by"), msg.objects("datasets")
+    )
     page = ms.tracking.search_logged_models(
         msg.strings("experiment_ids"),
         query,

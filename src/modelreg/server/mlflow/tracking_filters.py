@@ -25,6 +25,7 @@ from modelreg.domain.tracking_search import (
     FieldCondition,
     FieldKind,
     FieldOrder,
+    MetricDataset,
     TrackingQuery,
     experiment_condition,
     experiment_order,
@@ -77,7 +78,9 @@ def experiment_search(filter_text: str | None, order_by: list[str]) -> TrackingQ
 
 
 def logged_model_search(
-    filter_text: str | None, order_by: list[Mapping[str, Any]]
+    filter_text: str | None,
+    order_by: list[Mapping[str, Any]],
+    datasets: list[Mapping[str, Any]] | None = None,
 ) -> TrackingQuery:
     conditions: list[FieldCondition] = []
     for clause in parse_filter(filter_text, _field):
@@ -92,15 +95,24 @@ def logged_model_search(
         name = entry.get("field_name")
         if not isinstance(name, str) or not name.strip():
             raise invalid("Each order_by entry needs a field_name.")
-        if entry.get("dataset_name") or entry.get("dataset_digest"):
-            raise invalid(
-                "order logged models by a metric without a dataset: modelreg keeps the "
-                "datasets of runs"
-            )
         written, key = _field(name.strip())
         descending = entry.get("ascending", True) is False
-        order.append(logged_model_order(_kind(written), key, descending=descending))
-    return tracking_query(conditions, order)
+        dataset = _metric_dataset(entry) if entry.get("dataset_name") else None
+        if dataset is None and entry.get("dataset_digest"):
+            raise invalid("An order_by entry with a dataset_digest needs its dataset_name.")
+        order.append(
+            logged_model_order(_kind(written), key, descending=descending, dataset=dataset)
+        )
+    return tracking_query(conditions, order, [_metric_dataset(item) for item in datasets or []])
+
+
+def _metric_dataset(entry: Mapping[str, Any]) -> MetricDataset:
+    name, digest = entry.get("dataset_name"), entry.get("dataset_digest")
+    if not isinstance(name, str) or not name:
+        raise invalid("Each dataset needs a dataset_name.")
+    if digest is not None and not isinstance(digest, str):
+        raise invalid("A dataset_digest must be a string.")
+    return MetricDataset(name, digest or None)
 
 
 def _order(entry: str) -> FieldOrder:

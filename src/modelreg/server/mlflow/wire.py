@@ -134,6 +134,8 @@ def metric(value: Metric) -> dict[str, Any]:
             "timestamp": ms(value.timestamp),
             "step": value.step,
             "model_id": value.model_id,
+            "dataset_name": value.dataset_name,
+            "dataset_digest": value.dataset_digest,
         }
     )
 

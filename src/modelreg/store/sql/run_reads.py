@@ -51,6 +51,8 @@ def _latest() -> Any:
             RunMetricRow.timestamp,
             RunMetricRow.step,
             RunMetricRow.model_id,
+            RunMetricRow.dataset_name,
+            RunMetricRow.dataset_digest,
             rank.label("rank"),
         )
         .where(RunMetricRow.run_id.in_(bindparam("run_ids", expanding=True)))
@@ -111,7 +113,7 @@ def latest_metrics(session: Session, run_ids: Sequence[str]) -> dict[str, list[M
     """Each run's latest value of every metric key, by key."""
     found: dict[str, list[Metric]] = defaultdict(list)
     rows = session.execute(_LATEST_METRICS, {"run_ids": list(run_ids)})
-    for run_id, key, value, timestamp, step, model_id, _ in rows:
+    for run_id, key, value, timestamp, step, model_id, name, digest, _ in rows:
         found[run_id].append(
             Metric(
                 key=key,
@@ -119,6 +121,8 @@ def latest_metrics(session: Session, run_ids: Sequence[str]) -> dict[str, list[M
                 timestamp=timestamp,
                 step=step,
                 model_id=model_id,
+                dataset_name=name,
+                dataset_digest=digest,
             )
         )
     return found

@@ -120,6 +120,8 @@ class RunMetricRow(Base):
     timestamp: Mapped[datetime]
     step: Mapped[int] = mapped_column(BigInteger)
     model_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    dataset_name: Mapped[str | None] = mapped_column(String(500))  # migration 0014
+    dataset_digest: Mapped[str | None] = mapped_column(String(36))
 
 
 class RunOutputRow(Base):

@@ -280,6 +280,8 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras, SqlRunInputs):
                 timestamp=m.timestamp,
                 step=m.step,
                 model_id=m.model_id,
+                dataset_name=m.dataset_name,
+                dataset_digest=m.dataset_digest,
             )
             for m in metrics
         )
@@ -310,6 +312,8 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras, SqlRunInputs):
                 timestamp=row.timestamp,
                 step=row.step,
                 model_id=row.model_id,
+                dataset_name=row.dataset_name,
+                dataset_digest=row.dataset_digest,
             )
             for row in rows
         ]
@@ -470,8 +474,9 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras, SqlRunInputs):
 
 
 def _latest_metrics(metrics: Sequence[Metric]) -> list[Metric]:
-    """The value with the highest (step, timestamp) per key; ``metrics`` is sorted that way."""
-    latest: dict[str, Metric] = {}
+    """The value with the highest (step, timestamp) per key and dataset measured on, so a model
+    evaluated on several datasets shows each score; ``metrics`` is sorted that way."""
+    latest: dict[tuple[str, str | None, str | None], Metric] = {}
     for metric in metrics:
-        latest[metric.key] = metric
+        latest[(metric.key, metric.dataset_name, metric.dataset_digest)] = metric
     return list(latest.values())

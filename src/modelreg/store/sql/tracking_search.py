@@ -14,6 +14,7 @@ of a run or logged-model search. Values only ever reach the database as bound pa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -21,14 +22,21 @@ from sqlalchemy import (
     Select,
     SQLColumnExpression,
     String,
+    and_,
     case,
     exists,
     func,
+    or_,
     select,
     type_coerce,
 )
 
-from modelreg.domain.tracking_search import FieldCondition, FieldOrder, TrackingQuery
+from modelreg.domain.tracking_search import (
+    FieldCondition,
+    FieldOrder,
+    MetricDataset,
+    TrackingQuery,
+)
 from modelreg.store.sql.tracking import (
     DatasetRow,
     ExperimentRow,
@@ -86,11 +94,19 @@ _MODEL_ATTRIBUTES: dict[str, Any] = {
 def filtered_logged_models(statement: Select[Any], query: TrackingQuery) -> Select[Any]:
     """``statement`` (over ``LoggedModelRow``) with the query's conditions and order, which
     ends with the newest first and the model id."""
+    measured_on = _on_datasets(query.datasets)
     for condition in query.conditions:
-        statement = statement.where(_model_condition(condition))
+        statement = statement.where(_model_condition(condition, measured_on))
+    if measured_on is not None and not any(c.kind == "metric" for c in query.conditions):
+        found = select(1).where(RunMetricRow.model_id == LoggedModelRow.id, measured_on)
+        statement = statement.where(exists(found.correlate(LoggedModelRow)))
     clauses: list[ColumnElement[Any]] = []
     for item in query.order:
-        value = _model_metric(item.key) if item.kind == "metric" else _MODEL_ATTRIBUTES[item.key]
+        value = (
+            _model_metric(item.key, _on_datasets((item.dataset,) if item.dataset else ()))
+            if item.kind == "metric"
+            else _MODEL_ATTRIBUTES[item.key]
+        )
         clauses.append(case((value.is_(None), 1), else_=0).asc())
         clauses.append(value.desc() if item.descending else value.asc())
     if not any(o.kind == "attribute" and o.key == "created_at" for o in query.order):
@@ -125,7 +141,24 @@ def filtered_experiments(statement: Select[Any], query: TrackingQuery) -> Select
     return statement.order_by(*clauses)
 
 
-def _model_condition(condition: FieldCondition) -> ColumnElement[bool]:
+def _on_datasets(datasets: Sequence[MetricDataset]) -> ColumnElement[bool] | None:
+    """A metric row measured on one of ``datasets`` (None: no restriction)."""
+    if not datasets:
+        return None
+    return or_(
+        *(
+            and_(
+                RunMetricRow.dataset_name == item.name,
+                *([RunMetricRow.dataset_digest == item.digest] if item.digest else []),
+            )
+            for item in datasets
+        )
+    )
+
+
+def _model_condition(
+    condition: FieldCondition, measured_on: ColumnElement[bool] | None
+) -> ColumnElement[bool]:
     op, value = condition.op, condition.value
     if condition.kind == "attribute":
         return _compare(_MODEL_ATTRIBUTES[condition.key], op, value)
@@ -134,6 +167,7 @@ def _model_condition(condition: FieldCondition) -> ColumnElement[bool]:
             RunMetricRow.model_id == LoggedModelRow.id,
             RunMetricRow.key == condition.key,
             _compare(RunMetricRow.value, op, value),
+            *([measured_on] if measured_on is not None else []),
         )
         return exists(found.correlate(LoggedModelRow))
     row = LoggedModelParamRow if condition.kind == "param" else LoggedModelTagRow
@@ -143,9 +177,11 @@ def _model_condition(condition: FieldCondition) -> ColumnElement[bool]:
     return exists(found.correlate(LoggedModelRow))
 
 
-def _model_metric(key: str) -> SQLColumnExpression[Any]:
+def _model_metric(key: str, measured_on: ColumnElement[bool] | None) -> SQLColumnExpression[Any]:
     # MLflow's latest for a logged model: latest timestamp first, then highest step.
     owner = RunMetricRow.model_id == LoggedModelRow.id
+    if measured_on is not None:
+        owner = and_(owner, measured_on)
     return _last_value(owner, key, RunMetricRow.timestamp, RunMetricRow.step, LoggedModelRow)
 
 

@@ -1,5 +1,6 @@
 """MLflow run inputs: the datasets a run read (``mlflow.log_input``) and the logged models it
-took as input. A version registered from a run carries the run's datasets in its lineage.
+took as input. A version registered from a run carries the run's datasets in its lineage. A
+metric value may name the dataset it was measured on (MLflow 3).
 
 Revision ID: 0014
 Revises: 0013
@@ -20,6 +21,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("mlflow_run_metrics", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("dataset_name", sa.String(length=500), nullable=True))
+        batch_op.add_column(sa.Column("dataset_digest", sa.String(length=36), nullable=True))
     op.create_table(
         "mlflow_datasets",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -84,3 +88,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_mlflow_run_inputs_dataset_id")
     op.drop_table("mlflow_run_inputs")
     op.drop_table("mlflow_datasets")
+    with op.batch_alter_table("mlflow_run_metrics", schema=None) as batch_op:
+        batch_op.drop_column("dataset_digest")
+        batch_op.drop_column("dataset_name")
