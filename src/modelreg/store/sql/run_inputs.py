@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,10 +49,23 @@ _MODEL_INPUTS = (
     .where(RunModelInputRow.run_id.in_(bindparam("run_ids", expanding=True)))
     .order_by(RunModelInputRow.run_id, RunModelInputRow.model_id)
 )
-_GIT_TAGS = select(RunTagRow.key, RunTagRow.value).where(
-    RunTagRow.run_id == bindparam("run_id"),
-    RunTagRow.key.in_((GIT_COMMIT_TAG, GIT_REPO_URL_TAG)),
-)
+# A registration's one read of its run's provenance: the commit tags, then the datasets in the
+# order they were logged (kind 0: tag key and value; 1: dataset name and digest).
+_PROVENANCE = union_all(
+    select(
+        literal(0).label("kind"),
+        RunTagRow.key.label("first"),
+        RunTagRow.value.label("second"),
+        literal(0).label("position"),
+    ).where(
+        RunTagRow.run_id == bindparam("run_id"),
+        RunTagRow.key.in_((GIT_COMMIT_TAG, GIT_REPO_URL_TAG)),
+    ),
+    select(literal(1), DatasetRow.name, DatasetRow.digest, RunInputRow.position)
+    .join(DatasetRow, DatasetRow.id == RunInputRow.dataset_id)
+    .where(RunInputRow.run_id == bindparam("run_id")),
+).subquery()
+_PROVENANCE_IN_ORDER = select(_PROVENANCE).order_by(_PROVENANCE.c.kind, _PROVENANCE.c.position)
 
 
 def read_inputs(
@@ -102,10 +115,16 @@ class SqlRunInputs:
         self.session.flush()
 
     def run_provenance(self, run_id: str, dataset_limit: int) -> RunProvenance:
-        found = self.session.execute(_GIT_TAGS, {"run_id": run_id}).all()
-        tags: dict[str, str] = dict(found)
-        datasets, _ = read_inputs(self.session, [run_id])
-        return provenance_of(tags, datasets[run_id], dataset_limit)
+        tags: dict[str, str] = {}
+        datasets: list[DatasetInput] = []
+        for kind, first, second, _ in self.session.execute(
+            _PROVENANCE_IN_ORDER, {"run_id": run_id}
+        ):
+            if kind == 0:
+                tags[first] = second
+            else:
+                datasets.append(DatasetInput(Dataset(first, second, "", "")))
+        return provenance_of(tags, datasets, dataset_limit)
 
     def _dataset_id(self, experiment_id: int, dataset: Dataset) -> int:
         identity = (
