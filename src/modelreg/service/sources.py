@@ -9,7 +9,9 @@ The version also takes a snapshot of the numbers behind its source: the run's pa
 latest value of each of its metrics (a logged model's own, a copied version's), so modelreg's
 search, history and UI answer "what were its numbers?" for versions MLflow registered too. A
 version holds what modelreg accepts (finite metrics, keys and lengths within its limits); the
-run keeps everything.
+run keeps everything. Its lineage takes the run's provenance (``domain/provenance.py``): the
+datasets the run logged and its code commit, so policies that require them apply to MLflow
+registrations as to pushes.
 """
 
 from __future__ import annotations
