@@ -29,8 +29,9 @@ def postgres_unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL not reachable ({reason}); set CI=1 to make this a failure")
 
 
-def create_postgres_database(name: str) -> str:
-    """(Re)create database ``name`` migrated to head; returns its URL."""
+def create_postgres_database(name: str, *, migrated: bool = True) -> str:
+    """(Re)create database ``name``, migrated to head unless ``migrated`` is false; returns its
+    URL."""
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -41,9 +42,10 @@ def create_postgres_database(name: str) -> str:
     finally:
         admin.dispose()
     url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
+    if migrated:
+        engine = create_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
     return url
 
 

@@ -268,6 +268,7 @@ def test_a_model_whose_name_modelreg_refuses_is_imported_under_a_new_one(
     source.create_registered_model("Credit Scoring", description="scores credit")
     source.create_model_version("Credit Scoring", f"runs:/{run_id}/model", run_id)
     source.set_registered_model_alias("Credit Scoring", "champion", "1")
+    source.create_registered_model("taken")
 
     home = tmp_path / "registry"
     env = clean_env(MODELREG_CACHE=str(tmp_path / "cache"))
@@ -295,7 +296,7 @@ def test_a_model_whose_name_modelreg_refuses_is_imported_under_a_new_one(
     for bad, message in [
         ("Credit Scoring", "--rename needs OLD=NEW"),
         ("Credit Scoring=credit scoring", "--rename 'Credit Scoring=credit scoring'"),
-        ("Credit Scoring=odd", "MLflow has a model named 'odd' too"),
+        ("Credit Scoring=taken", "MLflow has a model named 'taken' too"),
     ]:
         result = run_cli(*base, "--rename", bad, env=env)
         assert result.returncode != 0

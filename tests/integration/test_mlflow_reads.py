@@ -67,7 +67,6 @@ def _populate(ms: MlflowServices, services: Services) -> str:
     for alias, number in (("champ", 2), ("Blue-x", 2), ("alpha", 6)):
         ms.registry.set_alias("a", alias, number, actor=ALICE)
     ms.registry.update_version("a", 5, actor=ALICE, description="changed")
-    ms.stages.mark_updated("a", 5)
     services.lifecycle.archive_version("a", 7, actor=ALICE)
     for _ in range(2):
         ms.sources.register("b", source, actor=BOB)

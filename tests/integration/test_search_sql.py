@@ -134,6 +134,7 @@ def seed(session: Session) -> None:
             status=status,
             created_by=fields.pop("created_by", "alice"),
             created_at=at(created),
+            updated_at=at(created),
             **fields,
         )
         session.add(row)

@@ -35,6 +35,7 @@ def version(**changes: object) -> ModelVersion:
         "files": (FileEntry("b.bin", 2, B), FileEntry("a.bin", 1, A)),
         "created_by": "ann",
         "created_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "updated_at": datetime(2026, 1, 1, tzinfo=UTC),
     }
     fields.update(changes)
     return ModelVersion(**fields)  # type: ignore[arg-type]

@@ -88,6 +88,8 @@ def version_from_json(data: dict[str, Any]) -> ModelVersion:
         ),
         created_by=data["created_by"],
         created_at=_time(data["created_at"]),
+        # A server before migration 0015 sent no update time: the version's creation then.
+        updated_at=_time(data.get("updated_at") or data["created_at"]),
         aliases=tuple(data["aliases"]),
         archived_at=_optional_time(data.get("archived_at")),
     )

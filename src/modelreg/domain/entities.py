@@ -86,6 +86,9 @@ class ModelVersion:
     files: tuple[FileEntry, ...]
     created_by: str
     created_at: datetime
+    updated_at: datetime
+    """The last change of its description, tags, archive state or MLflow stage; its files and
+    numbers never change."""
     aliases: tuple[str, ...] = ()
     archived_at: datetime | None = None
     """When the version was archived (hidden from default listings and search); None if live."""

@@ -37,8 +37,8 @@ Values
 
 Fields by target
     models:   name, description, owner, created_at, updated_at, alias, latest_version, tags.<key>
-    versions: name (the model's name), version, status, description, created_by, created_at, alias,
-              run_id, experiment_id, source_commit, parent_version, archived,
+    versions: name (the model's name), version, status, description, created_by, created_at,
+              updated_at, alias, run_id, experiment_id, source_commit, parent_version, archived,
               tags.<key>, params.<key>, metrics.<key>
 
 Type rules
@@ -199,6 +199,7 @@ _ATTRIBUTES: dict[Target, dict[str, _Type]] = {
         "description": _Type.STRING,
         "created_by": _Type.STRING,
         "created_at": _Type.TIMESTAMP,
+        "updated_at": _Type.TIMESTAMP,
         "alias": _Type.ALIAS,
         "run_id": _Type.STRING,
         "experiment_id": _Type.STRING,

@@ -24,11 +24,12 @@ class MlflowVersionView:
     description: str
     created_by: str
     created_at: datetime
+    updated_at: datetime
     run_id: str | None
     tags: Mapping[str, str]
     aliases: tuple[str, ...]
     extras: VersionExtras
-    """Stage, source, run link, logged model and last update (defaults when none are stored)."""
+    """Stage, source, run link and logged model (defaults when none are stored)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ def version_view(version: ModelVersion, extras: VersionExtras) -> MlflowVersionV
         description=version.description,
         created_by=version.created_by,
         created_at=version.created_at,
+        updated_at=version.updated_at,
         run_id=version.lineage.run_id,
         tags=version.tags,
         aliases=version.aliases,

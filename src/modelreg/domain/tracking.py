@@ -207,7 +207,6 @@ class VersionExtras:
     source: str | None = None
     run_link: str = ""
     logged_model_id: str | None = None
-    updated_at: datetime | None = None
 
 
 # -- URIs -------------------------------------------------------------------------------------

@@ -162,6 +162,7 @@ class VersionOut(Schema):
     files: list[FileOut]
     created_by: str
     created_at: datetime
+    updated_at: datetime
     aliases: list[str]
     archived_at: datetime | None = None
 
@@ -179,6 +180,7 @@ class VersionOut(Schema):
             files=[FileOut.from_entity(f) for f in version.files],
             created_by=version.created_by,
             created_at=version.created_at,
+            updated_at=version.updated_at,
             aliases=list(version.aliases),
             archived_at=version.archived_at,
         )

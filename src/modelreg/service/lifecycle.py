@@ -36,7 +36,7 @@ class Lifecycle:
                 )
             if current.archived_at is not None:
                 return current
-            archived = tx.set_version_archived(name, version, archived_at=now, actor=actor)
+            archived = tx.set_version_archived(name, version, archived_at=now, actor=actor, now=now)
             tx.add_event(
                 Event(
                     name,
@@ -59,7 +59,7 @@ class Lifecycle:
             current = tx.get_version(name, version)
             if current.archived_at is None:
                 return current
-            restored = tx.set_version_archived(name, version, archived_at=None, actor=None)
+            restored = tx.set_version_archived(name, version, archived_at=None, actor=None, now=now)
             tx.add_event(
                 Event(
                     name,

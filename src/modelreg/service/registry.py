@@ -279,6 +279,7 @@ class Registry:
             after = tx.update_version(
                 name,
                 version,
+                now=now,
                 description=description,
                 set_tags=clean_tags,
                 delete_tags=tuple(delete_tags),

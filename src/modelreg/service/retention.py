@@ -197,7 +197,7 @@ def _carry_out(
     actions: list[dict[str, object]] = []
     for decision in plan.decisions:
         if decision.action is RetentionAction.ARCHIVE:
-            tx.set_version_archived(name, decision.version, archived_at=now, actor=by)
+            tx.set_version_archived(name, decision.version, archived_at=now, actor=by, now=now)
             tx.add_event(
                 Event(
                     name,

@@ -37,11 +37,6 @@ class Stages:
             version = tx.get_version(name, number)
             return version, _extras_in(tx, [version])[(name, number)]
 
-    def mark_updated(self, name: str, version: int) -> None:
-        """Record that a version's MLflow-visible fields changed now (description, tags)."""
-        with self.store.transaction(write=True) as tx:
-            tx.set_version_extras(name, version, now=self.clock())
-
     def mark_model_updated(self, name: str) -> None:
         with self.store.transaction(write=True) as tx:
             tx.get_model(name)
@@ -110,8 +105,7 @@ def record_registration(
     run_link: str = "",
     logged_model_id: str | None = None,
 ) -> VersionExtras:
-    """Inside the transaction that creates ``version``: where it came from. It counts as last
-    updated at its creation."""
+    """Inside the transaction that creates ``version``: where it came from."""
     return tx.set_version_extras(
         version.model_name,
         version.version,

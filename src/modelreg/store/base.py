@@ -119,12 +119,13 @@ class VersionRepository(Protocol):
         model_name: str,
         version: int,
         *,
+        now: datetime,
         description: str | None = None,
         set_tags: Mapping[str, str] | None = None,
         delete_tags: tuple[str, ...] = (),
-    ) -> ModelVersion: ...
-
-    def set_version_status(self, model_name: str, version: int, status: VersionStatus) -> None: ...
+    ) -> ModelVersion:
+        """Change the description and tags; ``now`` becomes the version's ``updated_at``."""
+        ...
 
     def delete_version(self, model_name: str, version: int) -> None: ...
 

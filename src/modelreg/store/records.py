@@ -49,9 +49,15 @@ class AliasHistoryRepository(Protocol):
 
 class ArchiveRepository(Protocol):
     def set_version_archived(
-        self, model_name: str, version: int, *, archived_at: datetime | None, actor: str | None
+        self,
+        model_name: str,
+        version: int,
+        *,
+        archived_at: datetime | None,
+        actor: str | None,
+        now: datetime,
     ) -> ModelVersion:
-        """Archive (``archived_at`` given) or restore (None) a version."""
+        """Archive (``archived_at`` given) or restore (None) a version, updated ``now``."""
 
 
 class DeploymentRepository(Protocol):

@@ -228,13 +228,12 @@ _MODEL_ORDER = {
     "last_updated_timestamp": "updated_at",
     "creation_timestamp": "created_at",
 }
-# Versions have no update time that modelreg can search; their creation time stands in.
 _VERSION_ORDER = {
     "name": "name",
     "version_number": "version",
     "timestamp": "created_at",
     "creation_timestamp": "created_at",
-    "last_updated_timestamp": "created_at",
+    "last_updated_timestamp": "updated_at",
 }
 
 

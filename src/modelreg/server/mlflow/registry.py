@@ -191,8 +191,6 @@ def update_model_version(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) 
     name, number = msg.required("name"), msg.version()
     description = msg.text("description")
     ms.registry.update_version(name, number, actor=actor, description=description)
-    if description is not None:
-        ms.stages.mark_updated(name, number)
     return _version_out(ms.reads.version(name, number))
 
 

@@ -91,7 +91,7 @@ def model_version(view: MlflowVersionView) -> dict[str, Any]:
             "name": view.model_name,
             "version": str(view.version),
             "creation_timestamp": ms(view.created_at),
-            "last_updated_timestamp": ms(extras.updated_at or view.created_at),
+            "last_updated_timestamp": ms(view.updated_at),
             "user_id": view.created_by,
             "current_stage": extras.stage.value,
             "description": view.description,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import ModelVersion
@@ -112,22 +113,22 @@ class SqlVersionExtras:
         logged_model_id: str | None = None,
     ) -> VersionExtras:
         fresh = self.versions_without_extras.pop((model_name, version), None)
-        if fresh is not None:  # inserted by this transaction: one INSERT, nothing to look up
+        if fresh is not None:
+            # Inserted by this transaction, updated at its creation: one INSERT, nothing to
+            # look up.
             extras = VersionExtras(
                 stage=stage or Stage.NONE,
                 source=source,
                 run_link=run_link or "",
                 logged_model_id=logged_model_id,
-                updated_at=now,
             )
             self.session.execute(_INSERT_EXTRAS, {"version_id": fresh, **asdict(extras)})
             return extras
         version_id = self._version_id(model_name, version)
+        self._touch_versions([version_id], now)
         row = self.session.get(VersionExtrasRow, version_id)
         if row is None:
-            row = VersionExtrasRow(
-                version_id=version_id, stage=Stage.NONE, run_link="", updated_at=now
-            )
+            row = VersionExtrasRow(version_id=version_id, stage=Stage.NONE, run_link="")
             self.session.add(row)
         if stage is not None:
             row.stage = stage
@@ -137,7 +138,6 @@ class SqlVersionExtras:
             row.run_link = run_link
         if logged_model_id is not None:
             row.logged_model_id = logged_model_id
-        row.updated_at = now
         self.session.flush()
         return _extras(row)
 
@@ -153,6 +153,17 @@ class SqlVersionExtras:
             raise InvalidArgumentError(f"version {version} of {model_name!r} vanished")
         return int(found)
 
+    def _touch_versions(self, version_ids: Sequence[int], now: datetime) -> None:
+        """A stage or source change is a change of the version: it was updated ``now``."""
+        if not version_ids:
+            return
+        self.session.execute(_TOUCH_VERSIONS, {"ids": list(version_ids), "now": now})
+        # A Core UPDATE leaves loaded copies of the rows stale: reload them if read again.
+        for version_id in version_ids:
+            loaded = self.session.identity_map.get(identity_key(ModelVersionRow, version_id))
+            if loaded is not None:
+                self.session.expire(loaded, ["updated_at"])
+
     def archive_stage(
         self, model_name: str, stage: Stage, *, keep: int, now: datetime
     ) -> list[int]:
@@ -166,11 +177,12 @@ class SqlVersionExtras:
                 VersionExtrasRow.stage == stage,
             )
         )
-        archived = []
+        archived, touched = [], []
         for version, row in rows:
             row.stage = Stage.ARCHIVED
-            row.updated_at = now
             archived.append(version)
+            touched.append(row.version_id)
+        self._touch_versions(touched, now)
         self.session.flush()
         return sorted(archived)
 
@@ -217,6 +229,11 @@ def _artifact(row: ArtifactRow) -> ArtifactEntry:
 
 
 _INSERT_EXTRAS = insert(core_table(VersionExtrasRow))
+_TOUCH_VERSIONS = (
+    update(ModelVersionRow)
+    .where(ModelVersionRow.id.in_(bindparam("ids", expanding=True)))
+    .values(updated_at=bindparam("now"))
+)
 
 
 def _extras(row: VersionExtrasRow) -> VersionExtras:
@@ -225,7 +242,6 @@ def _extras(row: VersionExtrasRow) -> VersionExtras:
         source=row.source,
         run_link=row.run_link,
         logged_model_id=row.logged_model_id,
-        updated_at=row.updated_at,
     )
 
 

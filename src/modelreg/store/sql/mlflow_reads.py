@@ -193,7 +193,7 @@ def _view(row: Any, key_values: _KeyValues) -> MlflowVersionView:
     extras = (
         VersionExtras()
         if extras_id is None
-        else VersionExtras(stage, source, run_link, logged_model_id, updated_at)
+        else VersionExtras(stage, source, run_link, logged_model_id)
     )
     return MlflowVersionView(
         model_name=name,
@@ -202,6 +202,7 @@ def _view(row: Any, key_values: _KeyValues) -> MlflowVersionView:
         description=description,
         created_by=created_by,
         created_at=created_at,
+        updated_at=updated_at,
         run_id=run_id,
         tags=key_values.version_tags[version_id],
         aliases=tuple(key_values.version_aliases[version_id]),

@@ -54,7 +54,7 @@ VIEW_COLUMNS = (
     _E.source,
     _E.run_link,
     _E.logged_model_id,
-    _E.updated_at,
+    _V.updated_at,
 )
 MODEL_COLUMNS = (_M.id, _M.name, _M.description, _M.owner, _M.created_at, _M.updated_at)
 

@@ -95,9 +95,11 @@ class RecordsRepository:
         *,
         archived_at: datetime | None,
         actor: str | None,
+        now: datetime,
     ) -> ModelVersion:
         row = self._version_row(model_name, version)
         row.archived_at = archived_at
+        row.updated_at = now
         row.archived_by = actor if archived_at is not None else None
         self.session.flush()
         return self._versions([(row, model_name)])[0]

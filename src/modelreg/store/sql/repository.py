@@ -257,6 +257,7 @@ class SqlTransaction(
                 "description": draft.description,
                 "created_by": created_by,
                 "created_at": now,
+                "updated_at": now,
                 "source_commit": lineage.source_commit,
                 "source_url": lineage.source_url,
                 "parent_version": lineage.parent_version,
@@ -292,6 +293,7 @@ class SqlTransaction(
             files=tuple(sorted(draft.files, key=lambda f: f.path)),
             created_by=created_by,
             created_at=now,
+            updated_at=now,
             aliases=(),
             archived_at=None,
         )
@@ -335,20 +337,18 @@ class SqlTransaction(
         model_name: str,
         version: int,
         *,
+        now: datetime,
         description: str | None = None,
         set_tags: Mapping[str, str] | None = None,
         delete_tags: tuple[str, ...] = (),
     ) -> ModelVersion:
         row = self._version_row(model_name, version)
+        row.updated_at = now
         if description is not None:
             row.description = description
         self._apply_tags(VersionTagRow, VersionTagRow.version_id, row.id, set_tags, delete_tags)
         self.session.flush()
         return self._versions([(row, model_name)])[0]
-
-    def set_version_status(self, model_name: str, version: int, status: VersionStatus) -> None:
-        self._version_row(model_name, version).status = status
-        self.session.flush()
 
     def delete_version(self, model_name: str, version: int) -> None:
         self.session.delete(self._version_row(model_name, version))
@@ -413,6 +413,7 @@ class SqlTransaction(
                 files=tuple(files[row.id]),
                 created_by=row.created_by,
                 created_at=row.created_at,
+                updated_at=row.updated_at,
                 aliases=tuple(aliases[row.id]),
                 archived_at=row.archived_at,
             )

@@ -77,6 +77,7 @@ _VERSION_COLUMNS: dict[str, SQLColumnExpression[Any]] = {
     "description": ModelVersionRow.description,
     "created_by": ModelVersionRow.created_by,
     "created_at": ModelVersionRow.created_at,
+    "updated_at": ModelVersionRow.updated_at,
     "run_id": ModelVersionRow.run_id,
     "experiment_id": ModelVersionRow.experiment_id,
     "source_commit": ModelVersionRow.source_commit,

@@ -124,6 +124,8 @@ class ModelVersionRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(256), index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
+    # The last change of its description, tags, archive state or MLflow stage (migration 0015).
+    updated_at: Mapped[datetime] = mapped_column(index=True)
     source_commit: Mapped[str | None] = mapped_column(String(2048))
     source_url: Mapped[str | None] = mapped_column(String(2048))
     parent_version: Mapped[int | None] = mapped_column(Integer)

@@ -244,4 +244,3 @@ class VersionExtrasRow(Base):
     source: Mapped[str | None] = mapped_column(Text)
     run_link: Mapped[str] = mapped_column(Text)
     logged_model_id: Mapped[str | None] = mapped_column(String(64))
-    updated_at: Mapped[datetime]
