@@ -125,7 +125,11 @@ def test_cli_archive_restore(tmp_path):
     assert [v["version"] for v in listed] == [2]
     listed = json.loads(run("versions", "m", "--include-archived", "--json").output)
     assert [v["version"] for v in listed] == [2, 1]
+    assert "updated" not in run("show", "m/2").output
     assert run("restore", "m/1").output.strip() == "restored m/1"
+    assert "updated" in run("show", "m/1").output  # archiving and restoring changed it
+    shown = json.loads(run("show", "m/1", "--json").output)
+    assert shown["updated_at"] > shown["created_at"]
     run("alias", "set", "m", "prod", "2")
     refused = run("archive", "m/2")
     assert refused.exit_code != 0

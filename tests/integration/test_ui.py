@@ -249,6 +249,15 @@ def test_version_page_shows_files_params_metrics_lineage_and_pull_commands(http)
 
 
 @pytest.mark.usefixtures("seeded")
+def test_version_page_shows_when_it_was_last_changed(http, services):
+    assert "<dt>Updated</dt>" not in http.get(f"/models/{MODEL}/versions/1").text
+    services.registry.update_version(MODEL, 1, actor="alice", description="second thoughts")
+    html = http.get(f"/models/{MODEL}/versions/1").text
+    assert "<dt>Updated</dt>" in html
+    assert "second thoughts" in html
+
+
+@pytest.mark.usefixtures("seeded")
 def test_version_page_links_the_parent_and_alias_pull_commands(http):
     html = unescape(http.get(f"/models/{MODEL}/versions/2").text)
     assert f'href="/models/{MODEL}/versions/1">{MODEL}/1</a>' in html

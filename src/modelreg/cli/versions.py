@@ -129,9 +129,14 @@ def show(
         }
         print_json(payload)
         return
+    updated = (
+        f"  updated {short_time(version.updated_at)}"
+        if version.updated_at != version.created_at
+        else ""
+    )
     console.print(
         f"[bold]{version.ref}[/bold]  {version.status}  {short_time(version.created_at)}"
-        f"  by {version.created_by}"
+        f"  by {version.created_by}{updated}"
     )
     if version.description:
         console.print(version.description)
