@@ -30,6 +30,7 @@ from modelreg.domain.tracking import (
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)  # built once: ms() runs twice per version answered
 _STATUS = {
     VersionStatus.READY: "READY",
     VersionStatus.PENDING: "PENDING_REGISTRATION",
@@ -54,7 +55,7 @@ def encode(document: Mapping[str, Any]) -> bytes:
 def ms(moment: datetime | None) -> int | None:
     if moment is None:
         return None
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
+    return (moment - _EPOCH) // _MILLISECOND
 
 
 def at_ms(value: int) -> datetime:
@@ -86,25 +87,25 @@ def _compact(document: dict[str, Any]) -> dict[str, Any]:
 
 def model_version(view: MlflowVersionView) -> dict[str, Any]:
     extras = view.extras
-    return _compact(
-        {
-            "name": view.model_name,
-            "version": str(view.version),
-            "creation_timestamp": ms(view.created_at),
-            "last_updated_timestamp": ms(view.updated_at),
-            "user_id": view.created_by,
-            "current_stage": extras.stage.value,
-            "description": view.description,
-            "source": extras.source or version_artifact_uri(view.model_name, view.version),
-            "run_id": view.run_id or "",
-            "status": _STATUS[view.status],
-            "status_message": "",
-            "tags": tags(view.tags),
-            "run_link": extras.run_link,
-            "aliases": list(view.aliases),
-            "model_id": extras.logged_model_id,
-        }
-    )
+    document = {
+        "name": view.model_name,
+        "version": str(view.version),
+        "creation_timestamp": ms(view.created_at),
+        "last_updated_timestamp": ms(view.updated_at),
+        "user_id": view.created_by,
+        "current_stage": extras.stage.value,
+        "description": view.description,
+        "source": extras.source or version_artifact_uri(view.model_name, view.version),
+        "run_id": view.run_id or "",
+        "status": _STATUS[view.status],
+        "status_message": "",
+        "tags": tags(view.tags),
+        "run_link": extras.run_link,
+        "aliases": list(view.aliases),
+    }
+    if extras.logged_model_id is not None:  # the only field that may be absent
+        document["model_id"] = extras.logged_model_id
+    return document
 
 
 def registered_model(view: MlflowModelView) -> dict[str, Any]:
