@@ -121,13 +121,38 @@ def test_the_migration_gives_existing_versions_the_time_the_registry_knew(
             ),
             {"t3": at[3]},
         )
+        # What hangs off a version, which rebuilding its table must not take with it.
+        digest = "blake3:" + "0" * 64
+        for statement in (
+            f"INSERT INTO version_files VALUES (1, 'm.bin', 3, '{digest}')",
+            "INSERT INTO version_tags VALUES (1, 'team', 'risk')",
+            "INSERT INTO aliases (model_id, name, version_id, updated_at, updated_by)"
+            " VALUES (1, 'prod', 1, :t1, 'a')",
+        ):
+            connection.execute(text(statement), {"t1": at[1]})
     engine.dispose()
     services = open_services(Settings(home=tmp_path / "home", database_url=database_url))
     try:
         listed = services.registry.list_versions("old").items
         times = {v.version: v.updated_at.month for v in listed}
         archived = services.registry.get_version("old", 3)
+        first = services.registry.get_version("old", 1)
+        staged = MlflowServices.over(services).reads.version("old", 2)
     finally:
         services.close()
     assert times == {1: 1, 2: 3}  # created; MLflow's stage change (3 is archived: hidden)
     assert archived.updated_at.month == 4
+    assert [f.path for f in first.files] == ["m.bin"]
+    assert (dict(first.tags), first.aliases) == ({"team": "risk"}, ("prod",))
+    assert staged.extras.stage.value == "Staging"
+
+
+def test_sqlite_enforces_foreign_keys_again_after_migrating(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        migrate.upgrade(engine)
+        assert engine.pool.checkedin() == 1  # the one connection it ran on, back in the pool
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
