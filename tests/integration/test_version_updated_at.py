@@ -122,14 +122,13 @@ def test_the_migration_gives_existing_versions_the_time_the_registry_knew(
             {"t3": at[3]},
         )
         # What hangs off a version, which rebuilding its table must not take with it.
-        digest = "blake3:" + "0" * 64
         for statement in (
-            f"INSERT INTO version_files VALUES (1, 'm.bin', 3, '{digest}')",
+            "INSERT INTO version_files VALUES (1, 'm.bin', 3, :digest)",
             "INSERT INTO version_tags VALUES (1, 'team', 'risk')",
             "INSERT INTO aliases (model_id, name, version_id, updated_at, updated_by)"
             " VALUES (1, 'prod', 1, :t1, 'a')",
         ):
-            connection.execute(text(statement), {"t1": at[1]})
+            connection.execute(text(statement), {"t1": at[1], "digest": "blake3:" + "0" * 64})
     engine.dispose()
     services = open_services(Settings(home=tmp_path / "home", database_url=database_url))
     try:
