@@ -143,6 +143,7 @@ def test_bad_inputs_are_refused_and_nothing_is_kept(ms: MlflowServices, database
         ([used(TRAIN), DatasetInput(too_long)], LimitExceededError),
         ([DatasetInput(Dataset("", "abc", "s3", "{}"))], InvalidArgumentError),
         ([used(TRAIN, note="x" * 501)], LimitExceededError),
+        ([used(TRAIN)] * 1001, LimitExceededError),
     ]:
         with pytest.raises(error):
             ms.tracking.log_inputs(run_id, bad)

@@ -13,7 +13,7 @@ a policy that requires ``datasets`` or ``source_commit`` is met by an MLflow use
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from modelreg.domain.errors import InvalidArgumentError, LimitExceededError
@@ -107,14 +107,13 @@ def validate_dataset_input(item: DatasetInput) -> DatasetInput:
     return item
 
 
-def validate_inputs(datasets: Iterable[DatasetInput]) -> list[DatasetInput]:
-    checked = [validate_dataset_input(item) for item in datasets]
-    if len(checked) > DATASETS_PER_REQUEST:
+def validate_inputs(datasets: Sequence[DatasetInput]) -> list[DatasetInput]:
+    if len(datasets) > DATASETS_PER_REQUEST:
         raise LimitExceededError(
-            f"too many datasets in one request: {len(checked)} > {DATASETS_PER_REQUEST}",
+            f"too many datasets in one request: {len(datasets)} > {DATASETS_PER_REQUEST}",
             field="datasets",
         )
-    return checked
+    return [validate_dataset_input(item) for item in datasets]
 
 
 def validate_model_input(item: ModelInput) -> ModelInput:
