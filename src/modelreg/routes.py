@@ -13,6 +13,8 @@ VERSIONS = f"{API}/models/{{name}}/versions"
 VERSION = f"{API}/models/{{name}}/versions/{{version}}"
 VERSION_FILE = f"{API}/models/{{name}}/versions/{{version}}/files/{{path:path}}"
 ALIAS = f"{API}/models/{{name}}/aliases/{{alias}}"
+# The MLflow stage of a version, which only the MLflow API carries (docs/mlflow.md).
+MLFLOW_TRANSITION_STAGE = "/api/2.0/mlflow/model-versions/transition-stage"
 EVENTS = f"{API}/models/{{name}}/events"
 # Role grants on a model (docs/permissions.md).
 MODEL_PERMISSIONS = f"{API}/models/{{name}}/permissions"

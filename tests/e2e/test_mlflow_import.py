@@ -28,7 +28,7 @@ with warnings.catch_warnings():
 from modelreg import Client
 from modelreg.domain.errors import QuarantinedError
 from tests.e2e.conftest import clean_env, free_port, run_cli
-from tests.e2e.mlflow_target import forget_client_sessions, wait_until_healthy
+from tests.e2e.mlflow_target import forget_client_sessions, modelreg_server, wait_until_healthy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
 
@@ -124,6 +124,8 @@ def test_import_copies_the_registry_and_is_idempotent(
     source.delete_model_version("fraud", "2")  # numbers now have a gap: 1, 3
     source.set_registered_model_alias("fraud", "champion", "3")
     source.set_registered_model_alias("fraud", "previous", "1")
+    source.transition_model_version_stage("fraud", "3", "Production")
+    source.transition_model_version_stage("fraud", "1", "Archived")
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_url)
     mlflow.set_tracking_uri(mlflow_url)
@@ -151,6 +153,7 @@ def test_import_copies_the_registry_and_is_idempotent(
     assert summary["models_created"] == 2
     assert summary["versions_copied"] == 3
     assert summary["aliases_set"] == 2
+    assert summary["stages_set"] == 2
     assert summary["skipped"] == []
     assert summary["bytes"] > 10_000
 
@@ -191,6 +194,7 @@ def test_import_copies_the_registry_and_is_idempotent(
     assert (again["versions_copied"], again["versions_present"]) == (0, 3)
     assert (again["models_created"], again["models_unchanged"]) == (0, 2)
     assert (again["aliases_set"], again["aliases_unchanged"]) == (0, 2)
+    assert again["stages_set"] == 0
     assert again["bytes"] == 0
 
     source.create_model_version("fraud", f"runs:/{run_id}/model", run_id)
@@ -302,3 +306,46 @@ def test_a_model_whose_name_modelreg_refuses_is_imported_under_a_new_one(
         assert result.returncode != 0
         assert message in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_an_import_into_a_server_keeps_what_mlflow_code_loads_by_stage(
+    mlflow_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Through the server's API (the SDK over HTTP), and read back by the MLflow client pointed
+    at modelreg, as the migrated code would."""
+    for key, value in MLFLOW_ENV.items():
+        monkeypatch.setenv(key, value)
+    source = MlflowClient(tracking_uri=mlflow_url, registry_uri=mlflow_url)
+    run_id = source.create_run(source.create_experiment("staged")).info.run_id
+    _log_files(source, run_id, tmp_path / "v", {"weights.bin": b"s" * 64})
+    source.create_registered_model("staged")
+    for _ in range(3):
+        source.create_model_version("staged", f"runs:/{run_id}/model", run_id)
+    source.transition_model_version_stage("staged", "1", "Production")
+    source.transition_model_version_stage("staged", "2", "Production")
+    source.transition_model_version_stage("staged", "3", "Staging")
+
+    (tmp_path / "target").mkdir()
+    with modelreg_server(tmp_path / "target") as target:
+        env = clean_env(MODELREG_CACHE=str(tmp_path / "cache"))
+        done = run_cli(
+            "--registry", target, "import", "mlflow", "--from", mlflow_url,
+            "--model", "staged", "--json", env=env,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert json.loads(done.stdout)["stages_set"] == 3
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", target)
+        mlflow.set_tracking_uri(target)  # models:/ URIs resolve against the global registry
+        migrated = MlflowClient(tracking_uri=target, registry_uri=target)
+        latest = migrated.get_latest_versions("staged", stages=["Production", "Staging"])
+        assert sorted((v.current_stage, v.version) for v in latest) == [
+            ("Production", "2"),
+            ("Staging", "3"),
+        ]
+        assert migrated.get_model_version("staged", "1").current_stage == "Production"
+        loaded = Path(
+            mlflow.artifacts.download_artifacts(
+                "models:/staged/Production", dst_path=str(tmp_path / "prod")
+            )
+        )
+        assert (loaded / "weights.bin").read_bytes() == b"s" * 64

@@ -15,11 +15,14 @@ from modelreg import (
     InvalidFilterError,
     Lineage,
     ModelNotFoundError,
+    ModelregError,
     NotFoundError,
     VersionNotFoundError,
     VersionStatus,
 )
 from modelreg.blobs.layout import blob_key
+from modelreg.domain.tracking import Stage
+from modelreg.server.mlflow.deps import MlflowServices
 from modelreg.settings import Settings
 from modelreg.wiring import Services
 from tests.factories import make_draft, read_tree, write_model_dir
@@ -162,6 +165,18 @@ def test_push_with_alias_sets_it(client, tmp_path):
     assert version.aliases == ("production",)
     assert client.get_alias("m", "production").version == 1
     assert client.get_model("m").aliases == {"production": 1}
+
+
+def test_the_mlflow_stage_of_a_version_is_set_for_mlflow_clients(client, services, tmp_path):
+    for content in ("a", "b"):
+        push_small(client, tmp_path, "m", content)
+    client.set_mlflow_stage("m", 1, "production")  # MLflow's names, in any case
+    client.set_mlflow_stage("m", 2, "Production")  # nothing else moves
+    reads = MlflowServices.over(services).reads
+    assert [reads.version("m", n).extras.stage for n in (1, 2)] == [Stage.PRODUCTION] * 2
+    assert client.get_version("m", 2).updated_at > client.get_version("m", 2).created_at
+    with pytest.raises(ModelregError, match="stage"):
+        client.set_mlflow_stage("m", 1, "Retired")
 
 
 def test_push_creates_the_model_owned_by_the_pusher(client, tmp_path):

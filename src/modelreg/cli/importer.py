@@ -63,6 +63,7 @@ class Summary:
     versions_present: int = 0
     aliases_set: int = 0
     aliases_unchanged: int = 0
+    stages_set: int = 0
     files: int = 0
     bytes: int = 0
     skipped: list[dict[str, str]] = field(default_factory=list)
@@ -286,7 +287,20 @@ class Importer:
         self.summary.versions_copied += 1
         self.summary.files += len(pushed.files)
         self.summary.bytes += pushed.size
+        self._copy_stage(name, number, pushed.version, version.get("current_stage"))
         return pushed.version
+
+    def _copy_stage(self, name: str, number: str, copied: int, stage: object) -> None:
+        """MLflow code that loads ``models:/NAME/Production`` keeps working against modelreg.
+        The stage is copied with the version; later changes in MLflow are not followed
+        (stages are deprecated there; aliases, which are followed, replace them)."""
+        if not isinstance(stage, str) or stage in ("", "None"):
+            return
+        try:
+            self.client.set_mlflow_stage(name, copied, stage)
+            self.summary.stages_set += 1
+        except ModelregError as error:
+            self.summary.skip(f"stage {stage} of version {name}/{number}", error.message)
 
     def _run_numbers(self, what: str, run_id: str | None) -> RunNumbers:
         """The params, latest metrics and provenance of the run behind a version. What
@@ -479,6 +493,7 @@ def _report(summary: Summary, json_output: bool) -> None:
             ("models", summary.models_created, summary.models_unchanged, summary.models_updated),
             ("versions", summary.versions_copied, summary.versions_present, ""),
             ("aliases", summary.aliases_set, summary.aliases_unchanged, ""),
+            ("MLflow stages", summary.stages_set, "", ""),
         ],
     )
     print(f"{summary.files} files, {summary.bytes} bytes transferred")

@@ -230,6 +230,12 @@ class Client(
     def delete_version(self, name: str, version: int) -> None:
         self.transport.delete_version(name, version)
 
+    def set_mlflow_stage(self, name: str, version: int, stage: str) -> None:
+        """Move a version to an MLflow stage (``None``, ``Staging``, ``Production``,
+        ``Archived``), which only MLflow clients see: ``models:/NAME/Production`` and
+        ``get_latest_versions``. Nothing else moves (no ``archive_existing_versions``)."""
+        self.transport.set_mlflow_stage(name, version, stage)
+
     # -- aliases and history -----------------------------------------------------------------
 
     def set_alias(self, name: str, alias: str, version: int) -> Alias:

@@ -32,6 +32,7 @@ from modelreg.domain.records import AliasChange, Deployment, Evaluation, ModelCa
 from modelreg.domain.webhooks import WebhookDelivery, WebhookSubscription
 from modelreg.hashing import digest_file
 from modelreg.service.evaluations import ReportUpload
+from modelreg.service.stages import Stages
 from modelreg.wiring import Services
 
 CHUNK = 1024 * 1024
@@ -108,6 +109,11 @@ class EmbeddedTransport(
 
     def resolve(self, ref: str, *, at: datetime | None = None) -> ModelVersion:
         return self.registry.resolve(ref, at=at)
+
+    def set_mlflow_stage(self, name: str, version: int, stage: str) -> None:
+        Stages(self.registry.store).transition(
+            name, version, stage, archive_existing=False, actor=self.user
+        )
 
     def update_version(
         self,

@@ -157,6 +157,10 @@ class HttpTransport(
             params["at"] = at.isoformat()
         return wire.version_from_json(self._json("GET", routes.RESOLVE, params=params))
 
+    def set_mlflow_stage(self, name: str, version: int, stage: str) -> None:
+        body = {"name": name, "version": str(version), "stage": stage}
+        self._request("POST", routes.MLFLOW_TRANSITION_STAGE, json=body)
+
     def update_version(
         self,
         name: str,
