@@ -14,6 +14,8 @@ import modelreg.server.ui
 from modelreg.client.client import Client
 from modelreg.client.embedded import EmbeddedTransport
 from modelreg.domain.entities import Lineage
+from modelreg.domain.provenance import CONTEXT_TAG, Dataset, DatasetInput
+from modelreg.server.mlflow.deps import MlflowServices
 from modelreg.server.ui.csrf import COOKIE, CsrfGuard
 from tests.factories import write_model_dir
 
@@ -555,3 +557,22 @@ def test_the_ui_reaches_data_only_through_the_service_layer():
                 names = [node.module or ""]
             for name in names:
                 assert not name.startswith(("sqlalchemy", "modelreg.store.sql")), (path, name)
+
+
+def test_version_page_says_what_each_dataset_of_its_run_was_for_and_where_it_is(http, services):
+    ms = MlflowServices.over(services)
+    run = ms.tracking.create_run(ms.tracking.create_experiment("credit").id, user_id="alice")
+    root = run.info.artifact_uri.removeprefix("mlflow-artifacts:/")
+    ms.artifacts.upload(f"{root}/model/MLmodel", [b"flavors: {}\n"])
+    located = Dataset("credit-train", "a1b2c3d4", "s3", '{"uri": "s3://bank/train.parquet"}')
+    bare = Dataset("holdout", "e5f6a7b8", "code", '{"tags": {}}')
+    ms.tracking.log_inputs(
+        run.info.id,
+        [DatasetInput(located, {CONTEXT_TAG: "training"}), DatasetInput(bare)],
+    )
+    ms.registry.create_model("credit", actor="alice")
+    ms.sources.register("credit", f"runs:/{run.info.id}/model", actor="alice", run_id=run.info.id)
+    html = unescape(http.get("/models/credit/versions/1").text)
+    assert 'credit-train@a1b2c3d4</span> <span class="muted">(training, <span' in html
+    assert "s3://bank/train.parquet" in html
+    assert "holdout@e5f6a7b8</span></dd>" in html  # nothing known beyond its reference

@@ -13,6 +13,7 @@ a policy that requires ``datasets`` or ``source_commit`` is met by an MLflow use
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -50,6 +51,16 @@ class Dataset:
     def reference(self) -> str:
         """How a version's lineage names it: MLflow's identity of a dataset."""
         return f"{self.name}@{self.digest}"
+
+    @property
+    def location(self) -> str | None:
+        """Where the data is, when the source document says (``{"uri": "s3://..."}``)."""
+        try:
+            source = json.loads(self.source)
+        except ValueError:
+            return None
+        found = source.get("uri") or source.get("path") if isinstance(source, dict) else None
+        return found if isinstance(found, str) and found else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -278,6 +278,11 @@ class Tracking:
                 tx.get_logged_model(output.model_id)
             tx.add_run_outputs(run_id, outputs)
 
+    def run_inputs(self, run_id: str) -> tuple[DatasetInput, ...]:
+        """The datasets a run logged (for the version page); none for an unknown run."""
+        with self.store.transaction() as tx:
+            return tuple(tx.run_inputs(run_id))
+
     def log_inputs(
         self,
         run_id: str,

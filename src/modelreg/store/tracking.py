@@ -115,6 +115,10 @@ class RunRepository(Protocol):
         """Record what the run read. A dataset is stored once per experiment, name and digest
         (its first source, schema and profile stay); one the run already has keeps its tags."""
 
+    def run_inputs(self, run_id: str) -> list[DatasetInput]:
+        """The datasets the run logged, in that order; none for a run that does not exist."""
+        ...
+
     def run_provenance(self, run_id: str, dataset_limit: int) -> RunProvenance:
         """What a version registered from the run takes into its lineage: the run's datasets
         and code commit; nothing for a run that does not exist."""

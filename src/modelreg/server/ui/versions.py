@@ -10,10 +10,11 @@ from fastapi import APIRouter, Request, Response
 
 from modelreg import routes
 from modelreg.domain.entities import ModelVersion
-from modelreg.domain.errors import ModelregError
+from modelreg.domain.errors import ModelregError, PermissionDeniedError
 from modelreg.domain.filters import BoolOp, Comparison, Field, OrderItem, Query
 from modelreg.domain.permissions import Action
-from modelreg.server.access import requires
+from modelreg.domain.provenance import DatasetInput
+from modelreg.server.access import check, requires
 from modelreg.server.deps import ActorDep, RegistryDep, get_services
 from modelreg.server.ui import paths
 from modelreg.server.ui.cards import read_card
@@ -29,6 +30,7 @@ from modelreg.server.ui.paths import Links
 from modelreg.server.ui.query import format_query
 from modelreg.server.ui.rendering import UiRoute, links_for, render, status_of
 from modelreg.service.registry import Registry
+from modelreg.service.tracking import Tracking
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 
@@ -71,10 +73,26 @@ def version_response(
         ),
         "api_url": links.api(routes.url(routes.VERSION, name=name, version=number)),
         "compare_with_previous": _compare_with_previous(links, version),
+        "datasets": _datasets_of(request, registry, version),
         "refused": refused.message if refused else None,
         "form": dict(form or {}),
     }
     return render(request, "version.html", context, status=status_of(refused) if refused else 200)
+
+
+def _datasets_of(
+    request: Request, registry: Registry, version: ModelVersion
+) -> dict[str, DatasetInput]:
+    """The run's record of each dataset the lineage names (context, location), for a caller who
+    may read tracking data; a version not registered from a run here has none."""
+    if not version.lineage.run_id or not version.lineage.datasets:
+        return {}
+    try:
+        check(request, Action.TRACK)
+    except PermissionDeniedError:
+        return {}
+    inputs = Tracking(registry.store).run_inputs(version.lineage.run_id)
+    return {item.dataset.reference: item for item in inputs}
 
 
 def _children_filter(name: str, number: int) -> str:

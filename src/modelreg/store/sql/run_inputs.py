@@ -114,6 +114,10 @@ class SqlRunInputs:
             self.session.merge(RunModelInputRow(run_id=run_id, model_id=model.model_id))
         self.session.flush()
 
+    def run_inputs(self, run_id: str) -> list[DatasetInput]:
+        datasets, _ = read_inputs(self.session, [run_id])
+        return datasets[run_id]
+
     def run_provenance(self, run_id: str, dataset_limit: int) -> RunProvenance:
         tags: dict[str, str] = {}
         datasets: list[DatasetInput] = []
