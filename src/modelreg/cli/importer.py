@@ -295,8 +295,9 @@ def import_mlflow(
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Copy registered models, versions (with their files), tags, descriptions and aliases from
-    an MLflow server. Safe to re-run: what was copied before is not copied again."""
+    """Copy registered models, versions (with their files, stage, and their run's params,
+    metrics, commit and datasets), tags, descriptions and aliases from an MLflow server. Safe to
+    re-run: what was copied before is not copied again."""
     summary = Summary()
     renames = parse_renames(rename or [])
     server = MlflowServer(source)
