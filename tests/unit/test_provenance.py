@@ -28,13 +28,14 @@ def test_a_dataset_is_located_by_its_source_document_when_it_says():
 
 def test_lineage_names_each_dataset_once_in_logged_order_within_the_limit():
     logged = [data("train"), data("eval", "e1"), data("train"), data("test", "t1")]
+    logged = [item.dataset.reference for item in logged]
     assert lineage_references(logged, 10) == ("train@d1", "eval@e1", "test@t1")
     assert lineage_references(logged, 2) == ("train@d1", "eval@e1")
 
 
 def test_provenance_keeps_what_a_lineage_can_hold():
     tags = {GIT_COMMIT_TAG: "abc123", GIT_REPO_URL_TAG: "x" * 2049, "other": "ignored"}
-    found = provenance_of(tags, [data("train")], 100)
+    found = provenance_of(tags, [data("train").dataset.reference], 100)
     assert (found.datasets, found.source_commit, found.source_url) == (
         ("train@d1",),
         "abc123",

@@ -27,7 +27,7 @@ from modelreg.cli.output import errors, print_json, print_table
 from modelreg.client.client import Client
 from modelreg.domain.entities import Lineage, ModelVersion
 from modelreg.domain.errors import InvalidArgumentError, ModelNotFoundError, ModelregError
-from modelreg.domain.provenance import Dataset, DatasetInput, RunProvenance, provenance_of
+from modelreg.domain.provenance import RunProvenance, dataset_reference, provenance_of
 from modelreg.domain.rules import (
     DEFAULT_LIMITS,
     number_refusal,
@@ -208,7 +208,7 @@ class Importer:
                 numbers.metrics[key] = number
         tags = {str(t.get("key")): str(t.get("value") or "") for t in data.get("tags") or []}
         inputs = (run.get("inputs") or {}).get("dataset_inputs") or []
-        used = [_dataset_input(item) for item in inputs if isinstance(item, dict)]
+        used = [_dataset_reference(item) for item in inputs if isinstance(item, dict)]
         numbers.provenance = provenance_of(tags, used, DEFAULT_LIMITS.datasets_per_version)
         return numbers
 
@@ -251,17 +251,10 @@ class RunNumbers:
     provenance: RunProvenance = field(default_factory=RunProvenance)
 
 
-def _dataset_input(item: dict[str, Any]) -> DatasetInput:
-    """Only the identity matters here: the lineage names a dataset by name and digest."""
+def _dataset_reference(item: dict[str, Any]) -> str:
+    """A dataset input of the source run as the lineage names it (by name and digest)."""
     found = item.get("dataset") or {}
-    return DatasetInput(
-        Dataset(
-            name=str(found.get("name") or "unnamed"),
-            digest=str(found.get("digest") or ""),
-            source_type=str(found.get("source_type") or ""),
-            source=str(found.get("source") or ""),
-        )
-    )
+    return dataset_reference(str(found.get("name") or "unnamed"), str(found.get("digest") or ""))
 
 
 def _number(value: object) -> float | None:

@@ -38,6 +38,11 @@ DATASETS_PER_REQUEST = 1000
 MODEL_ID_LENGTH = 64
 
 
+def dataset_reference(name: str, digest: str) -> str:
+    """How a version's lineage names a dataset: MLflow's identity of one."""
+    return f"{name}@{digest}"
+
+
 @dataclass(frozen=True, slots=True)
 class Dataset:
     name: str
@@ -49,8 +54,7 @@ class Dataset:
 
     @property
     def reference(self) -> str:
-        """How a version's lineage names it: MLflow's identity of a dataset."""
-        return f"{self.name}@{self.digest}"
+        return dataset_reference(self.name, self.digest)
 
     @property
     def location(self) -> str | None:
@@ -59,7 +63,7 @@ class Dataset:
             source = json.loads(self.source)
         except ValueError:
             return None
-        found = source.get("uri") or source.get("path") if isinstance(source, dict) else None
+        found = (source.get("uri") or source.get("path")) if isinstance(source, dict) else None
         return found if isinstance(found, str) and found else None
 
 
@@ -136,13 +140,10 @@ def validate_model_input(item: ModelInput) -> ModelInput:
     return item
 
 
-def lineage_references(inputs: Iterable[DatasetInput], limit: int) -> tuple[str, ...]:
-    """The distinct references of a run's datasets, in the order they were logged, at most
-    ``limit`` of them (the rest stay on the run, which the lineage also names)."""
-    found: dict[str, None] = {}
-    for item in inputs:
-        found.setdefault(item.dataset.reference, None)
-    return tuple(found)[:limit]
+def lineage_references(references: Iterable[str], limit: int) -> tuple[str, ...]:
+    """A run's dataset references once each, in the order they were logged, at most ``limit``
+    of them (the rest stay on the run, which the lineage also names)."""
+    return tuple(dict.fromkeys(references))[:limit]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +156,7 @@ class RunProvenance:
 
 
 def provenance_of(
-    tags: Mapping[str, str], inputs: Iterable[DatasetInput], dataset_limit: int
+    tags: Mapping[str, str], references: Iterable[str], dataset_limit: int
 ) -> RunProvenance:
     """A run's provenance, within what a lineage holds: a tag too long to be a commit or URL is
     left out rather than refusing the registration (the run keeps it)."""
@@ -165,7 +166,7 @@ def provenance_of(
         return value if value and len(value) <= LINEAGE_TEXT_LENGTH else None
 
     return RunProvenance(
-        datasets=lineage_references(inputs, dataset_limit),
+        datasets=lineage_references(references, dataset_limit),
         source_commit=text(GIT_COMMIT_TAG),
         source_url=text(GIT_REPO_URL_TAG),
     )

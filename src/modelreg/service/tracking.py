@@ -248,12 +248,13 @@ class Tracking:
         for metric in metrics:
             validate_metric(metric)
         with self.store.transaction(write=True) as tx:
-            run = tx.get_run(run_id)
-            _require_active(run.info)
+            # Not the whole run: this is called for every metric a training loop logs.
+            _require_active(tx.get_run_info(run_id))
+            held = tx.run_numbers(run_id)[0] if clean_params else {}
             for key, value in clean_params.items():
-                if key in run.params and run.params[key] != value:
+                if key in held and held[key] != value:
                     raise InvalidArgumentError(
-                        f"param {key!r} of run {run_id} is already {run.params[key]!r}; "
+                        f"param {key!r} of run {run_id} is already {held[key]!r}; "
                         f"changing param values is not allowed (new value {value!r})",
                         field="param",
                     )

@@ -1,11 +1,12 @@
 """What runs read: datasets (stored once per experiment, name and digest) and logged models.
-A mixin of ``SqlTrackingRepository``; ``read_inputs`` also serves ``run_reads.read_runs``."""
+A mixin of ``SqlTrackingRepository``; ``dataset_inputs`` and ``model_inputs`` also serve
+``run_reads.read_runs``."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import asdict
 
 from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,7 @@ from modelreg.domain.provenance import (
     DatasetInput,
     ModelInput,
     RunProvenance,
+    dataset_reference,
     provenance_of,
 )
 from modelreg.domain.tracking import RunNotFoundError
@@ -68,17 +70,19 @@ _PROVENANCE = union_all(
 _PROVENANCE_IN_ORDER = select(_PROVENANCE).order_by(_PROVENANCE.c.kind, _PROVENANCE.c.position)
 
 
-def read_inputs(
-    session: Session, run_ids: Sequence[str]
-) -> tuple[dict[str, list[DatasetInput]], dict[str, list[ModelInput]]]:
-    """Each run's dataset inputs, in the order they were logged, and its model inputs."""
+def dataset_inputs(session: Session, run_ids: Sequence[str]) -> dict[str, list[DatasetInput]]:
+    """Each run's dataset inputs, in the order they were logged."""
     datasets: dict[str, list[DatasetInput]] = defaultdict(list)
     for run_id, tags, *dataset in session.execute(_INPUTS, {"run_ids": list(run_ids)}):
         datasets[run_id].append(DatasetInput(Dataset(*dataset), tags=dict(tags)))
+    return datasets
+
+
+def model_inputs(session: Session, run_ids: Sequence[str]) -> dict[str, list[ModelInput]]:
     models: dict[str, list[ModelInput]] = defaultdict(list)
     for run_id, model_id in session.execute(_MODEL_INPUTS, {"run_ids": list(run_ids)}):
         models[run_id].append(ModelInput(model_id))
-    return datasets, models
+    return models
 
 
 class SqlRunInputs:
@@ -115,20 +119,19 @@ class SqlRunInputs:
         self.session.flush()
 
     def run_inputs(self, run_id: str) -> list[DatasetInput]:
-        datasets, _ = read_inputs(self.session, [run_id])
-        return datasets[run_id]
+        return dataset_inputs(self.session, [run_id])[run_id]
 
     def run_provenance(self, run_id: str, dataset_limit: int) -> RunProvenance:
         tags: dict[str, str] = {}
-        datasets: list[DatasetInput] = []
+        references: list[str] = []
         for kind, first, second, _ in self.session.execute(
             _PROVENANCE_IN_ORDER, {"run_id": run_id}
         ):
             if kind == 0:
                 tags[first] = second
             else:
-                datasets.append(DatasetInput(Dataset(first, second, "", "")))
-        return provenance_of(tags, datasets, dataset_limit)
+                references.append(dataset_reference(first, second))
+        return provenance_of(tags, references, dataset_limit)
 
     def _dataset_id(self, experiment_id: int, dataset: Dataset) -> int:
         identity = (
@@ -139,7 +142,7 @@ class SqlRunInputs:
         found = self.session.scalar(select(DatasetRow.id).where(*identity))
         if found is not None:
             return found
-        row = DatasetRow(experiment_id=experiment_id, **_columns(dataset))
+        row = DatasetRow(experiment_id=experiment_id, **asdict(dataset))
         try:
             with self.session.begin_nested():
                 self.session.add(row)
@@ -150,14 +153,3 @@ class SqlRunInputs:
                 raise
             return shared
         return row.id
-
-
-def _columns(dataset: Dataset) -> dict[str, Any]:
-    return {
-        "name": dataset.name,
-        "digest": dataset.digest,
-        "source_type": dataset.source_type,
-        "source": dataset.source,
-        "schema": dataset.schema,
-        "profile": dataset.profile,
-    }

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from modelreg.domain.tracking import Metric, ModelOutput, Run, RunInfo
-from modelreg.store.sql.run_inputs import read_inputs
+from modelreg.store.sql.run_inputs import dataset_inputs, model_inputs
 from modelreg.store.sql.tracking import (
     RunMetricRow,
     RunOutputRow,
@@ -81,7 +81,7 @@ def read_runs(session: Session, rows: Sequence[RunRow]) -> list[Run]:
     for run_id, model_id, step in session.execute(_OUTPUTS, {"run_ids": ids}):
         outputs[run_id].append(ModelOutput(model_id, step))
     metrics = latest_metrics(session, ids)
-    inputs, model_inputs = read_inputs(session, ids)
+    inputs, models = dataset_inputs(session, ids), model_inputs(session, ids)
     return [
         Run(
             info=run_info(row),
@@ -90,7 +90,7 @@ def read_runs(session: Session, rows: Sequence[RunRow]) -> list[Run]:
             metrics=tuple(metrics[row.id]),
             outputs=tuple(outputs[row.id]),
             inputs=tuple(inputs[row.id]),
-            model_inputs=tuple(model_inputs[row.id]),
+            model_inputs=tuple(models[row.id]),
         )
         for row in rows
     ]
