@@ -10,10 +10,11 @@ Fields are ``metric(s).``, ``param(s).``/``parameter(s).``, ``tag(s).`` and ``at
 ``attr.``/``run.`` followed by a key, which may be back-quoted or double-quoted; a bare name is
 an attribute (``created`` is ``start_time``, ``run name`` is ``run_name``). Runs can also be
 searched by the datasets they read (``datasets.name``, ``datasets.digest``, ``datasets.context``);
-logged models cannot.
+a logged-model filter cannot name ``datasets.``, as in MLflow.
 
 A logged-model search orders by objects (``{"field_name": "metrics.acc", "ascending": false}``)
-instead of strings; ordering by a metric measured on a dataset is refused for the same reason.
+instead of strings, which may name the dataset the metric was measured on (``dataset_name``,
+``dataset_digest``); its ``datasets`` list restricts the metric conditions to those datasets.
 """
 
 from __future__ import annotations
