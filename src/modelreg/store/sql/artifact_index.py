@@ -9,7 +9,17 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -17,7 +27,7 @@ from modelreg.domain.digests import Digest
 from modelreg.domain.entities import ModelVersion
 from modelreg.domain.errors import InvalidArgumentError
 from modelreg.domain.tracking import ArtifactEntry, Stage, VersionExtras
-from modelreg.store.sql.tables import ModelVersionRow, RegisteredModelRow, core_table
+from modelreg.store.sql.tables import ModelVersionRow, PlainRow, RegisteredModelRow, core_table
 from modelreg.store.sql.tracking import ArtifactRow, VersionExtrasRow
 
 _KEYS_PER_QUERY = 1000
@@ -27,6 +37,7 @@ class SqlArtifactIndex:
     """Artifact path -> blob."""
 
     session: Session
+    core: Connection
 
     def put_artifact(self, path: str, *, size: int, digest: Digest, now: datetime) -> None:
         self.session.merge(ArtifactRow(path=path, size=size, digest=str(digest), updated_at=now))
@@ -44,7 +55,7 @@ class SqlArtifactIndex:
         return [_artifact(row) for row in rows]
 
     def artifacts_at_or_under(self, path: str) -> list[ArtifactEntry]:
-        found = self.session.scalars(
+        found = self.core.execute(
             _ARTIFACTS_AT_OR_UNDER, {"path": path, "pattern": _below_pattern(path)}
         )
         return [_artifact(row) for row in found]
@@ -70,6 +81,7 @@ class SqlVersionExtras:
     """Stage, source and the other MLflow-only fields of model versions."""
 
     session: Session
+    core: Connection
     versions_without_extras: dict[tuple[str, int], int]  # by ``SqlTransaction``
 
     if TYPE_CHECKING:
@@ -122,7 +134,7 @@ class SqlVersionExtras:
                 run_link=run_link or "",
                 logged_model_id=logged_model_id,
             )
-            self.session.execute(_INSERT_EXTRAS, {"version_id": fresh, **asdict(extras)})
+            self.core.execute(_INSERT_EXTRAS, {"version_id": fresh, **asdict(extras)})
             return extras
         version_id = self._version_id(model_name, version)
         self._touch_versions([version_id], now)
@@ -224,7 +236,7 @@ class SqlVersionExtras:
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def _artifact(row: ArtifactRow) -> ArtifactEntry:
+def _artifact(row: ArtifactRow | PlainRow) -> ArtifactEntry:
     return ArtifactEntry(row.path, row.size, Digest.parse(row.digest), row.updated_at)
 
 
@@ -255,8 +267,8 @@ def _below_pattern(folder: str) -> str:
     return f"{escaped}/%"
 
 
-_ARTIFACTS_AT_OR_UNDER = (
-    select(ArtifactRow)
+_ARTIFACTS_AT_OR_UNDER = (  # read by every registration from a run: plain rows
+    select(*core_table(ArtifactRow).c)
     .where(
         or_(
             ArtifactRow.path == bindparam("path"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ _LIKE_ESCAPE = "\\"
 
 class AuditLogSql:
     session: Session
+    core: Connection
     pending_events: list[Event]
 
     def add_event(self, event: Event) -> None:
@@ -53,12 +54,12 @@ class AuditLogSql:
             entry = chain_entry(event, seq=seq, prev_hash=previous)
             rows.append(_values(entry))
             previous = entry.hash
-        self.session.execute(_INSERT_EVENTS, rows)
-        self.session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": previous})
+        self.core.execute(_INSERT_EVENTS, rows)
+        self.core.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": previous})
         self.pending_events.clear()
 
     def _lock_head(self, now: datetime) -> tuple[int, str]:
-        found = self.session.execute(_LOCK_HEAD).one_or_none()
+        found = self.core.execute(_LOCK_HEAD).one_or_none()
         if found is not None:
             return found[0], found[1]
         last = self.session.scalars(

@@ -55,7 +55,9 @@ def _configure_sqlite(engine: Engine) -> None:
         # A writer takes the lock at BEGIN, so two writers queue on the busy timeout instead of
         # deadlocking when both try to upgrade a read lock.
         immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to the driver: through ``exec_driver_sql`` the BEGIN cost as much as the
+        # transaction's statements, and a registration opens three transactions.
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class SqlMetadataStore:
@@ -85,8 +87,9 @@ class SqlMetadataStore:
                 session.begin(),
             ):
                 # Procure the connection now so the BEGIN hook sees the write flag.
-                session.connection(execution_options={_WRITE_OPTION: write})
-                tx = SqlTransaction(session)
+                tx = SqlTransaction(
+                    session, session.connection(execution_options={_WRITE_OPTION: write})
+                )
                 yield tx
                 tx.seal()  # chain the transaction's audit entries, last, just before COMMIT
         except IntegrityError as error:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from modelreg.domain.errors import PromotionNotFoundError, WebhookNotFoundError
@@ -31,10 +31,12 @@ from modelreg.store.sql.governance_tables import (
     WebhookOutboxRow,
     WebhookSubscriptionRow,
 )
+from modelreg.store.sql.tables import PlainRow, core_table
 
 
 class GovernanceRepository:
     session: Session
+    core: Connection
 
     # -- policies ----------------------------------------------------------------------------
 
@@ -67,7 +69,7 @@ class GovernanceRepository:
         return None if row is None else _policy(row)
 
     def latest_policy_revisions(self, scopes: Sequence[str]) -> dict[str, PolicyRevision]:
-        rows = self.session.scalars(_LATEST_POLICIES, {"scopes": list(scopes)})
+        rows = self.core.execute(_LATEST_POLICIES, {"scopes": list(scopes)})
         return {row.scope: _policy(row) for row in rows}
 
     def list_policy_revisions(self, scope: str) -> list[PolicyRevision]:
@@ -201,7 +203,7 @@ class GovernanceRepository:
         return _subscription(self._subscription_row(subscription_id))
 
     def list_subscriptions(self) -> list[WebhookSubscription]:
-        return [_subscription(row) for row in self.session.scalars(_SUBSCRIPTIONS)]
+        return [_subscription(row) for row in self.core.execute(_SUBSCRIPTIONS)]
 
     def delete_subscription(self, subscription_id: int) -> None:
         self.session.delete(self._subscription_row(subscription_id))
@@ -297,11 +299,13 @@ class GovernanceRepository:
         return bool(getattr(result, "rowcount", 0))
 
 
-def _policy(row: PolicyRevisionRow) -> PolicyRevision:
+def _policy(row: PolicyRevisionRow | PlainRow) -> PolicyRevision:
     return PolicyRevision(row.scope, row.revision, row.document, row.created_by, row.created_at)
 
 
-def _subscription(row: WebhookSubscriptionRow) -> WebhookSubscription:
+def _subscription(
+    row: WebhookSubscriptionRow | PlainRow,
+) -> WebhookSubscription:
     return WebhookSubscription(row.id, row.url, tuple(row.events), row.created_by, row.created_at)
 
 
@@ -329,13 +333,14 @@ _LATEST_POLICY = (
 )
 
 
-def _latest_policies() -> Select[PolicyRevisionRow]:
-    """Each named scope's highest revision (one read per push: the default's and the model's)."""
+def _latest_policies() -> Select[Any]:
+    """Each named scope's highest revision (one read per push: the default's and the model's),
+    as plain rows."""
     other = aliased(PolicyRevisionRow)
     highest = (
         select(func.max(other.revision)).where(other.scope == PolicyRevisionRow.scope)
     ).scalar_subquery()
-    return select(PolicyRevisionRow).where(
+    return select(*core_table(PolicyRevisionRow).c).where(
         PolicyRevisionRow.scope.in_(bindparam("scopes", expanding=True)),
         PolicyRevisionRow.revision == highest,
     )
@@ -343,5 +348,11 @@ def _latest_policies() -> Select[PolicyRevisionRow]:
 
 _LATEST_POLICIES = _latest_policies()
 
-# Read by every write that records an event (service/outbox.py).
-_SUBSCRIPTIONS = select(WebhookSubscriptionRow).order_by(WebhookSubscriptionRow.id)
+# Read by every write that records an event (service/outbox.py): plain rows, and not the secret.
+_SUBSCRIPTIONS = select(
+    WebhookSubscriptionRow.id,
+    WebhookSubscriptionRow.url,
+    WebhookSubscriptionRow.events,
+    WebhookSubscriptionRow.created_by,
+    WebhookSubscriptionRow.created_at,
+).order_by(WebhookSubscriptionRow.id)

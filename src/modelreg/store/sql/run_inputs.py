@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from sqlalchemy import bindparam, literal, select, union_all
+from sqlalchemy import Connection, bindparam, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,23 +70,24 @@ _PROVENANCE = union_all(
 _PROVENANCE_IN_ORDER = select(_PROVENANCE).order_by(_PROVENANCE.c.kind, _PROVENANCE.c.position)
 
 
-def dataset_inputs(session: Session, run_ids: Sequence[str]) -> dict[str, list[DatasetInput]]:
+def dataset_inputs(core: Connection, run_ids: Sequence[str]) -> dict[str, list[DatasetInput]]:
     """Each run's dataset inputs, in the order they were logged."""
     datasets: dict[str, list[DatasetInput]] = defaultdict(list)
-    for run_id, tags, *dataset in session.execute(_INPUTS, {"run_ids": list(run_ids)}):
+    for run_id, tags, *dataset in core.execute(_INPUTS, {"run_ids": list(run_ids)}):
         datasets[run_id].append(DatasetInput(Dataset(*dataset), tags=dict(tags)))
     return datasets
 
 
-def model_inputs(session: Session, run_ids: Sequence[str]) -> dict[str, list[ModelInput]]:
+def model_inputs(core: Connection, run_ids: Sequence[str]) -> dict[str, list[ModelInput]]:
     models: dict[str, list[ModelInput]] = defaultdict(list)
-    for run_id, model_id in session.execute(_MODEL_INPUTS, {"run_ids": list(run_ids)}):
+    for run_id, model_id in core.execute(_MODEL_INPUTS, {"run_ids": list(run_ids)}):
         models[run_id].append(ModelInput(model_id))
     return models
 
 
 class SqlRunInputs:
     session: Session
+    core: Connection
 
     def add_run_inputs(
         self, run_id: str, datasets: Sequence[DatasetInput], models: Sequence[ModelInput]
@@ -119,14 +120,12 @@ class SqlRunInputs:
         self.session.flush()
 
     def run_inputs(self, run_id: str) -> list[DatasetInput]:
-        return dataset_inputs(self.session, [run_id])[run_id]
+        return dataset_inputs(self.core, [run_id])[run_id]
 
     def run_provenance(self, run_id: str, dataset_limit: int) -> RunProvenance:
         tags: dict[str, str] = {}
         references: list[str] = []
-        for kind, first, second, _ in self.session.execute(
-            _PROVENANCE_IN_ORDER, {"run_id": run_id}
-        ):
+        for kind, first, second, _ in self.core.execute(_PROVENANCE_IN_ORDER, {"run_id": run_id}):
             if kind == 0:
                 tags[first] = second
             else:

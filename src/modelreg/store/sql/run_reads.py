@@ -16,11 +16,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, func, select
 
 from modelreg.domain.tracking import Metric, ModelOutput, Run, RunInfo
 from modelreg.store.sql.run_inputs import dataset_inputs, model_inputs
+from modelreg.store.sql.tables import PlainRow
 from modelreg.store.sql.tracking import (
     RunMetricRow,
     RunOutputRow,
@@ -71,17 +71,17 @@ _OUTPUTS = (
 _LATEST_METRICS = _latest()
 
 
-def read_runs(session: Session, rows: Sequence[RunRow]) -> list[Run]:
+def read_runs(core: Connection, rows: Sequence[RunRow]) -> list[Run]:
     """The runs of ``rows``, in that order."""
     if not rows:
         return []
     ids = [row.id for row in rows]
-    params, tags = params_of(session, ids), _key_values(session, _TAGS, ids)
+    params, tags = params_of(core, ids), _key_values(core, _TAGS, ids)
     outputs: dict[str, list[ModelOutput]] = defaultdict(list)
-    for run_id, model_id, step in session.execute(_OUTPUTS, {"run_ids": ids}):
+    for run_id, model_id, step in core.execute(_OUTPUTS, {"run_ids": ids}):
         outputs[run_id].append(ModelOutput(model_id, step))
-    metrics = latest_metrics(session, ids)
-    inputs, models = dataset_inputs(session, ids), model_inputs(session, ids)
+    metrics = latest_metrics(core, ids)
+    inputs, models = dataset_inputs(core, ids), model_inputs(core, ids)
     return [
         Run(
             info=run_info(row),
@@ -96,23 +96,23 @@ def read_runs(session: Session, rows: Sequence[RunRow]) -> list[Run]:
     ]
 
 
-def _key_values(session: Session, statement: Any, ids: Sequence[str]) -> dict[str, dict[str, str]]:
+def _key_values(core: Connection, statement: Any, ids: Sequence[str]) -> dict[str, dict[str, str]]:
     """The runs' params or tags, by run, each sorted by key."""
     found: dict[str, dict[str, str]] = defaultdict(dict)
-    for run_id, key, value in session.execute(statement, {"run_ids": list(ids)}):
+    for run_id, key, value in core.execute(statement, {"run_ids": list(ids)}):
         found[run_id][key] = value
     return found
 
 
-def params_of(session: Session, run_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+def params_of(core: Connection, run_ids: Sequence[str]) -> dict[str, dict[str, str]]:
     """Each run's params, sorted by key."""
-    return _key_values(session, _PARAMS, run_ids)
+    return _key_values(core, _PARAMS, run_ids)
 
 
-def latest_metrics(session: Session, run_ids: Sequence[str]) -> dict[str, list[Metric]]:
+def latest_metrics(core: Connection, run_ids: Sequence[str]) -> dict[str, list[Metric]]:
     """Each run's latest value of every metric key, by key."""
     found: dict[str, list[Metric]] = defaultdict(list)
-    rows = session.execute(_LATEST_METRICS, {"run_ids": list(run_ids)})
+    rows = core.execute(_LATEST_METRICS, {"run_ids": list(run_ids)})
     for run_id, key, value, timestamp, step, model_id, name, digest, _ in rows:
         found[run_id].append(
             Metric(
@@ -128,7 +128,7 @@ def latest_metrics(session: Session, run_ids: Sequence[str]) -> dict[str, list[M
     return found
 
 
-def run_info(row: RunRow) -> RunInfo:
+def run_info(row: RunRow | PlainRow) -> RunInfo:
     return RunInfo(
         id=row.id,
         experiment_id=str(row.experiment_id),

@@ -4,10 +4,10 @@ leave this module."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import Connection, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,13 +22,14 @@ from modelreg.domain.scans import (
     Verdict,
 )
 from modelreg.store.sql.scan_tables import BlobScanRow, QuarantineOverrideRow, QuarantineReleaseRow
-from modelreg.store.sql.tables import ModelVersionRow, RegisteredModelRow, VersionFileRow
+from modelreg.store.sql.tables import ModelVersionRow, PlainRow, RegisteredModelRow, VersionFileRow
 
 _BATCH = 500
 
 
 class ScanRepositorySql:
     session: Session
+    core: Connection
 
     def save_blob_scan(self, scan: BlobScan) -> None:
         self.session.execute(delete(BlobScanRow).where(BlobScanRow.digest == str(scan.digest)))
@@ -48,10 +49,10 @@ class ScanRepositorySql:
 
     def get_blob_scans(self, digests: Iterable[Digest]) -> dict[Digest, BlobScan]:
         wanted = list(dict.fromkeys(str(digest) for digest in digests))
-        rows: dict[str, list[BlobScanRow]] = defaultdict(list)
+        rows: dict[str, list[PlainRow]] = defaultdict(list)
         for start in range(0, len(wanted), _BATCH):
             batch = wanted[start : start + _BATCH]
-            for row in self.session.scalars(_SCANS_OF, {"digests": batch}):
+            for row in self.core.execute(_SCANS_OF, {"digests": batch}):
                 rows[row.digest].append(row)
         return {Digest.parse(digest): _scan(group) for digest, group in rows.items()}
 
@@ -161,7 +162,7 @@ class ScanRepositorySql:
         return [_release(name, version, rows) for (name, version), rows in grouped.items()]
 
 
-def _scan(rows: list[BlobScanRow]) -> BlobScan:
+def _scan(rows: Sequence[BlobScanRow | PlainRow]) -> BlobScan:
     results = tuple(
         EngineResult(
             row.engine,
@@ -191,8 +192,16 @@ def _release(model_name: str, version: int, rows: list[QuarantineReleaseRow]) ->
 
 
 # Read before every commit of a version: built once.
-_SCANS_OF = (
-    select(BlobScanRow)
+_SCANS_OF = (  # read by every push and registration: plain rows, no ORM objects
+    select(
+        BlobScanRow.digest,
+        BlobScanRow.engine,
+        BlobScanRow.engine_version,
+        BlobScanRow.file_format,
+        BlobScanRow.verdict,
+        BlobScanRow.findings,
+        BlobScanRow.scanned_at,
+    )
     .where(BlobScanRow.digest.in_(bindparam("digests", expanding=True)))
     .order_by(BlobScanRow.digest, BlobScanRow.engine)
 )

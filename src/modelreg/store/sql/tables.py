@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from sqlalchemy import (
     JSON,
@@ -72,6 +72,13 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSONDocument,
         list[str]: JSONDocument,
     }
+
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+
+# A row a Core statement read: the mapped class's attributes, without the ORM's objects.
+PlainRow: TypeAlias = "Row[*tuple[Any, ...]]"
 
 
 def core_table(row: type[Base]) -> Table:

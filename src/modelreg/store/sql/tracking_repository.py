@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ from modelreg.store.sql import tracking_search
 from modelreg.store.sql.artifact_index import SqlArtifactIndex, SqlVersionExtras
 from modelreg.store.sql.run_inputs import SqlRunInputs
 from modelreg.store.sql.run_reads import latest_metrics, params_of, read_runs, run_info
+from modelreg.store.sql.tables import core_table
 from modelreg.store.sql.tracking import (
     ExperimentRow,
     ExperimentTagRow,
@@ -53,6 +54,7 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras, SqlRunInputs):
     """Tracking on the transaction's ``Session``; a mixin of ``SqlTransaction``."""
 
     session: Session
+    core: Connection
 
     # -- experiments -------------------------------------------------------------------------
 
@@ -217,15 +219,24 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras, SqlRunInputs):
         return row
 
     def get_run_info(self, run_id: str) -> RunInfo:
-        return run_info(self._run_row(run_id))
+        # Read first by every registration from a run and every logged batch: a plain row,
+        # without the ORM's identity map (callers read it before changing the run).
+        found = (
+            self.core.execute(_RUN_INFO, {"run_id": run_id}).one_or_none()
+            if len(run_id) <= 32
+            else None
+        )
+        if found is None:
+            raise RunNotFoundError(f"run {run_id!r} does not exist", run=run_id)
+        return run_info(found)
 
     def run_numbers(self, run_id: str) -> tuple[dict[str, str], dict[str, float]]:
-        params = params_of(self.session, [run_id]).get(run_id, {})
-        metrics = latest_metrics(self.session, [run_id]).get(run_id, [])
+        params = params_of(self.core, [run_id]).get(run_id, {})
+        metrics = latest_metrics(self.core, [run_id]).get(run_id, [])
         return params, {metric.key: metric.value for metric in metrics}
 
     def get_run(self, run_id: str) -> Run:
-        return read_runs(self.session, [self._run_row(run_id)])[0]
+        return read_runs(self.core, [self._run_row(run_id)])[0]
 
     def update_run(
         self,
@@ -342,7 +353,7 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras, SqlRunInputs):
         rows = self.session.scalars(
             tracking_search.filtered_runs(runs, query).offset(offset).limit(limit)
         )
-        return read_runs(self.session, rows.all())
+        return read_runs(self.core, rows.all())
 
     # -- logged models -----------------------------------------------------------------------
 
@@ -471,6 +482,9 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras, SqlRunInputs):
             )
             for row in rows
         ]
+
+
+_RUN_INFO = select(*core_table(RunRow).c).where(core_table(RunRow).c.id == bindparam("run_id"))
 
 
 def _latest_metrics(metrics: Sequence[Metric]) -> list[Metric]:
