@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, union
-from sqlalchemy.orm import Session
 
 from modelreg.domain.access import Role
 from modelreg.domain.errors import ModelNotFoundError
@@ -14,11 +13,10 @@ from modelreg.domain.permissions import Grant, Subject
 from modelreg.store.sql.access_tables import GrantRow
 from modelreg.store.sql.records_tables import EvaluationRow
 from modelreg.store.sql.tables import ModelVersionRow, RegisteredModelRow, VersionFileRow
+from modelreg.store.sql.unit import SqlUnit
 
 
-class AccessSqlRepository:
-    session: Session
-
+class AccessSqlRepository(SqlUnit):
     def set_grant(
         self, model_name: str, subject: Subject, role: Role, *, granted_by: str, now: datetime
     ) -> Role | None:

@@ -8,7 +8,6 @@ from collections.abc import Sequence, Set
 from datetime import datetime
 
 from sqlalchemy import Select, delete, select, update
-from sqlalchemy.orm import Session
 
 from modelreg.domain.access import Scope
 from modelreg.domain.accounts import Account, Team, TokenInfo
@@ -19,11 +18,10 @@ from modelreg.domain.errors import (
     UserNotFoundError,
 )
 from modelreg.store.sql.auth_tables import AccountRow, ApiTokenRow, TeamMemberRow, TeamRow
+from modelreg.store.sql.unit import SqlUnit
 
 
-class AccountsRepository:
-    session: Session
-
+class AccountsRepository(SqlUnit):
     # -- accounts ----------------------------------------------------------------------------
 
     def _account_row(self, name: str) -> AccountRow:

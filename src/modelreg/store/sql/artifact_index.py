@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     bindparam,
     delete,
     func,
@@ -20,8 +19,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import ModelVersion
@@ -29,15 +26,13 @@ from modelreg.domain.errors import InvalidArgumentError
 from modelreg.domain.tracking import ArtifactEntry, Stage, VersionExtras
 from modelreg.store.sql.tables import ModelVersionRow, PlainRow, RegisteredModelRow, core_table
 from modelreg.store.sql.tracking import ArtifactRow, VersionExtrasRow
+from modelreg.store.sql.unit import SqlUnit
 
 _KEYS_PER_QUERY = 1000
 
 
-class SqlArtifactIndex:
+class SqlArtifactIndex(SqlUnit):
     """Artifact path -> blob."""
-
-    session: Session
-    core: Connection
 
     def put_artifact(self, path: str, *, size: int, digest: Digest, now: datetime) -> None:
         self.session.merge(ArtifactRow(path=path, size=size, digest=str(digest), updated_at=now))
@@ -77,11 +72,9 @@ class SqlArtifactIndex:
         return list(self.session.scalars(select(ArtifactRow.digest).distinct()))
 
 
-class SqlVersionExtras:
+class SqlVersionExtras(SqlUnit):
     """Stage, source and the other MLflow-only fields of model versions."""
 
-    session: Session
-    core: Connection
     versions_without_extras: dict[tuple[str, int], int]  # by ``SqlTransaction``
 
     if TYPE_CHECKING:
@@ -172,7 +165,7 @@ class SqlVersionExtras:
         self.session.execute(_TOUCH_VERSIONS, {"ids": list(version_ids), "now": now})
         # A Core UPDATE leaves loaded copies of the rows stale: reload them if read again.
         for version_id in version_ids:
-            loaded = self.session.identity_map.get(identity_key(ModelVersionRow, version_id))
+            loaded = self.loaded(ModelVersionRow, version_id)
             if loaded is not None:
                 self.session.expire(loaded, ["updated_at"])
 

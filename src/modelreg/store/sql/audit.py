@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from modelreg.domain.audit import (
     GENESIS,
@@ -27,13 +26,12 @@ from modelreg.domain.audit import (
 from modelreg.domain.entities import Event
 from modelreg.store.sql.records_tables import HEAD_ID, AuditChainHeadRow
 from modelreg.store.sql.tables import EventRow, core_table
+from modelreg.store.sql.unit import SqlUnit
 
 _LIKE_ESCAPE = "\\"
 
 
-class AuditLogSql:
-    session: Session
-    core: Connection
+class AuditLogSql(SqlUnit):
     pending_events: list[Event]
 
     def add_event(self, event: Event) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session
 
 from modelreg.domain.errors import AlreadyExistsError, InvalidArgumentError, UnavailableError
 from modelreg.store.base import MetadataTransaction
@@ -83,15 +82,16 @@ class SqlMetadataStore:
     def transaction(self, *, write: bool = False) -> Iterator[MetadataTransaction]:
         try:
             with (
-                Session(self.engine, expire_on_commit=False, autoflush=False) as session,
-                session.begin(),
+                self.engine.connect().execution_options(**{_WRITE_OPTION: write}) as connection,
+                connection.begin(),  # the BEGIN hook sees the write flag
             ):
-                # Procure the connection now so the BEGIN hook sees the write flag.
-                tx = SqlTransaction(
-                    session, session.connection(execution_options={_WRITE_OPTION: write})
-                )
-                yield tx
-                tx.seal()  # chain the transaction's audit entries, last, just before COMMIT
+                tx = SqlTransaction(connection)
+                try:
+                    yield tx
+                    tx.flush_session()
+                    tx.seal()  # chain the transaction's audit entries, last, before COMMIT
+                finally:
+                    tx.close_session()
         except IntegrityError as error:
             # Races that slip past the repository's own existence checks land here.
             raise AlreadyExistsError(

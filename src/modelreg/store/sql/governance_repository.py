@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from modelreg.domain.errors import PromotionNotFoundError, WebhookNotFoundError
 from modelreg.domain.governance import (
@@ -32,12 +32,10 @@ from modelreg.store.sql.governance_tables import (
     WebhookSubscriptionRow,
 )
 from modelreg.store.sql.tables import PlainRow, core_table
+from modelreg.store.sql.unit import SqlUnit
 
 
-class GovernanceRepository:
-    session: Session
-    core: Connection
-
+class GovernanceRepository(SqlUnit):
     # -- policies ----------------------------------------------------------------------------
 
     def add_policy_revision(

@@ -1,13 +1,13 @@
 """Models and versions as MLflow shows them (``store/mlflow_reads.py``) on the transaction's
-``Session``: a mixin of ``SqlTransaction``. ORM rows never leave this module.
+connection: a mixin of ``SqlTransaction``.
 
 These reads answer most calls of an MLflow client, so each runs a fixed, small number of
 statements whatever the page size (``mlflow_statements.py``): the version rows with their
 MLflow-only fields outer-joined, then one union of their tags and aliases; a search first finds
 its page with the registry's own search statement (``search.py``), so it filters (``readable_by``
-included), orders and pages as the registry does. They run on the session's connection because
-they select columns, not ORM entities: the ORM's per-statement work would cost more than the
-database's.
+included), orders and pages as the registry does. They run on the connection, without an ORM
+session, because they select columns, not ORM entities: the ORM's per-statement work would
+cost more than the database's.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from modelreg.domain.entities import Alias, ModelVersion, RegisteredModel
 from modelreg.domain.errors import NotFoundError
@@ -34,6 +34,7 @@ from modelreg.store.sql.mlflow_statements import (
     MODEL,
     search_statement,
 )
+from modelreg.store.sql.unit import SqlUnit
 
 
 class _KeyValues:
@@ -55,9 +56,7 @@ class _KeyValues:
                 self.model_aliases[owner][key] = int(number)
 
 
-class MlflowReadsSql:
-    session: Session
-
+class MlflowReadsSql(SqlUnit):
     if TYPE_CHECKING:
         # The registry's own reads, which raise the precise not-found errors.
         def get_version(self, model_name: str, version: int) -> ModelVersion: ...
@@ -70,17 +69,15 @@ class MlflowReadsSql:
 
     def mlflow_version(self, model_name: str, version: int) -> MlflowVersionView:
         parameters = {"name": model_name, "version": version}
-        return _one(
-            self.session, BY_NUMBER, parameters, lambda: self.get_version(model_name, version)
-        )
+        return _one(self.core, BY_NUMBER, parameters, lambda: self.get_version(model_name, version))
 
     def mlflow_version_by_alias(self, model_name: str, alias: str) -> MlflowVersionView:
         parameters = {"name": model_name, "alias": alias}
-        return _one(self.session, BY_ALIAS, parameters, lambda: self.get_alias(model_name, alias))
+        return _one(self.core, BY_ALIAS, parameters, lambda: self.get_alias(model_name, alias))
 
     def mlflow_latest_version(self, model_name: str) -> MlflowVersionView:
         return _one(
-            self.session, LATEST, {"name": model_name}, lambda: self.get_latest_version(model_name)
+            self.core, LATEST, {"name": model_name}, lambda: self.get_latest_version(model_name)
         )
 
     def mlflow_latest_by_stage(
@@ -88,23 +85,23 @@ class MlflowReadsSql:
     ) -> dict[str, list[MlflowVersionView]]:
         if not model_names:
             return {}
-        rows = _rows(self.session, LATEST_BY_STAGE, {"names": sorted(set(model_names))})
+        rows = _rows(self.core, LATEST_BY_STAGE, {"names": sorted(set(model_names))})
         found: dict[str, list[MlflowVersionView]] = defaultdict(list)
-        for view in _views(self.session, rows):
+        for view in _views(self.core, rows):
             found[view.model_name].append(view)
         return dict(found)
 
     def mlflow_model(self, name: str) -> MlflowModelView:
-        rows = _found(self.session, MODEL, {"name": name}, lambda: self.get_model(name))
-        return _model_views(self.session, rows)[0]
+        rows = _found(self.core, MODEL, {"name": name}, lambda: self.get_model(name))
+        return _model_views(self.core, rows)[0]
 
     def mlflow_search_versions(
         self, query: Query, *, offset: int, limit: int, readable_by: Visibility | None = None
     ) -> list[MlflowVersionView]:
         statement = search_statement("versions", repr(query), query, readable_by)
-        ids = [row[0] for row in _rows(self.session, statement, {"offset": offset, "limit": limit})]
-        rows = _rows(self.session, BY_IDS, {"ids": ids}) if ids else []
-        found = dict(zip((row[0] for row in rows), _views(self.session, rows), strict=True))
+        ids = [row[0] for row in _rows(self.core, statement, {"offset": offset, "limit": limit})]
+        rows = _rows(self.core, BY_IDS, {"ids": ids}) if ids else []
+        found = dict(zip((row[0] for row in rows), _views(self.core, rows), strict=True))
         # On PostgreSQL a version deleted since the first statement is simply left out.
         return [found[view_id] for view_id in ids if view_id in found]
 
@@ -112,57 +109,57 @@ class MlflowReadsSql:
         self, query: Query, *, offset: int, limit: int, readable_by: Visibility | None = None
     ) -> list[MlflowModelView]:
         statement = search_statement("models", repr(query), query, readable_by)
-        rows = _rows(self.session, statement, {"offset": offset, "limit": limit})
-        return _model_views(self.session, rows)
+        rows = _rows(self.core, statement, {"offset": offset, "limit": limit})
+        return _model_views(self.core, rows)
 
 
 # -- helpers (functions, not methods: the mixins of ``SqlTransaction`` share one namespace) -----
 
 
-def _rows(session: Session, statement: Any, parameters: Mapping[str, Any]) -> Sequence[Any]:
-    return session.connection().execute(statement, dict(parameters)).all()
+def _rows(core: Connection, statement: Any, parameters: Mapping[str, Any]) -> Sequence[Any]:
+    return core.execute(statement, dict(parameters)).all()
 
 
 def _found(
-    session: Session, statement: Any, parameters: Mapping[str, Any], lookup: Callable[[], object]
+    core: Connection, statement: Any, parameters: Mapping[str, Any], lookup: Callable[[], object]
 ) -> Sequence[Any]:
     """The rows of a read that names one thing. When there are none, ``lookup`` (the registry's
     own read) raises its precise error: missing model, version or alias."""
-    rows = _rows(session, statement, parameters)
+    rows = _rows(core, statement, parameters)
     if not rows:
         lookup()
         # It exists after all: created meanwhile (PostgreSQL reads what others committed).
-        rows = _rows(session, statement, parameters)
+        rows = _rows(core, statement, parameters)
         if not rows:
             raise NotFoundError(f"model {parameters['name']!r} changed while it was read")
     return rows
 
 
 def _one(
-    session: Session, statement: Any, parameters: Mapping[str, Any], lookup: Callable[[], object]
+    core: Connection, statement: Any, parameters: Mapping[str, Any], lookup: Callable[[], object]
 ) -> MlflowVersionView:
-    return _views(session, _found(session, statement, parameters, lookup))[0]
+    return _views(core, _found(core, statement, parameters, lookup))[0]
 
 
 def _views(
-    session: Session, rows: Sequence[Any], key_values: _KeyValues | None = None
+    core: Connection, rows: Sequence[Any], key_values: _KeyValues | None = None
 ) -> list[MlflowVersionView]:
     if not rows:
         return []
     if key_values is None:
-        key_values = _key_values_of(session, version_ids=[row[0] for row in rows])
+        key_values = _key_values_of(core, version_ids=[row[0] for row in rows])
     return [_view(row, key_values) for row in rows]
 
 
-def _model_views(session: Session, rows: Sequence[Any]) -> list[MlflowModelView]:
+def _model_views(core: Connection, rows: Sequence[Any]) -> list[MlflowModelView]:
     if not rows:
         return []
-    latest = _rows(session, LATEST_BY_STAGE, {"names": sorted({row[1] for row in rows})})
+    latest = _rows(core, LATEST_BY_STAGE, {"names": sorted({row[1] for row in rows})})
     key_values = _key_values_of(
-        session, version_ids=[row[0] for row in latest], model_ids=[row[0] for row in rows]
+        core, version_ids=[row[0] for row in latest], model_ids=[row[0] for row in rows]
     )
     by_model: dict[str, list[MlflowVersionView]] = defaultdict(list)
-    for view in _views(session, latest, key_values):
+    for view in _views(core, latest, key_values):
         by_model[view.model_name].append(view)
     return [
         MlflowModelView(
@@ -181,10 +178,10 @@ def _model_views(session: Session, rows: Sequence[Any]) -> list[MlflowModelView]
 
 
 def _key_values_of(
-    session: Session, *, version_ids: Sequence[int] = (), model_ids: Sequence[int] = ()
+    core: Connection, *, version_ids: Sequence[int] = (), model_ids: Sequence[int] = ()
 ) -> _KeyValues:
     parameters = {"version_ids": list(version_ids), "model_ids": list(model_ids)}
-    return _KeyValues(_rows(session, KEY_VALUES, parameters))
+    return _KeyValues(_rows(core, KEY_VALUES, parameters))
 
 
 def _view(row: Any, key_values: _KeyValues) -> MlflowVersionView:

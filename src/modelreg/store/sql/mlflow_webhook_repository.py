@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from modelreg.domain.errors import WebhookNotFoundError
 from modelreg.domain.mlflow_webhooks import MlflowWebhook, WebhookStatus
 from modelreg.store.sql.governance_tables import WebhookSubscriptionRow
 from modelreg.store.sql.mlflow_webhook_tables import MlflowWebhookRow
+from modelreg.store.sql.unit import SqlUnit
 
 
 def _webhook(view: MlflowWebhookRow, subscription: WebhookSubscriptionRow) -> MlflowWebhook:
@@ -27,9 +27,7 @@ def _webhook(view: MlflowWebhookRow, subscription: WebhookSubscriptionRow) -> Ml
     )
 
 
-class MlflowWebhookRepositorySql:
-    session: Session
-
+class MlflowWebhookRepositorySql(SqlUnit):
     def _mlflow_rows(self, subscription_id: int) -> tuple[MlflowWebhookRow, WebhookSubscriptionRow]:
         view = self.session.get(MlflowWebhookRow, subscription_id)
         subscription = self.session.get(WebhookSubscriptionRow, subscription_id)

@@ -9,7 +9,6 @@ from sqlalchemy import select, union
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from modelreg.domain.errors import UploadNotFoundError
 from modelreg.domain.permissions import Visibility
@@ -18,15 +17,14 @@ from modelreg.store.sql.records_tables import EvaluationRow
 from modelreg.store.sql.search import readable_constraint
 from modelreg.store.sql.tables import ModelVersionRow, VersionFileRow
 from modelreg.store.sql.tracking import ArtifactRow
+from modelreg.store.sql.unit import SqlUnit
 
 # Bound parameters per statement: well below SQLite's and PostgreSQL's limits, and a version
 # declares at most a few thousand files, so a push needs a handful of round trips.
 _BATCH = 500
 
 
-class PossessionSqlRepository:
-    session: Session
-
+class PossessionSqlRepository(SqlUnit):
     def record_receipts(self, upload_id: str, digests: Iterable[str]) -> None:
         rows = [{"upload_id": upload_id, "digest": digest} for digest in sorted(set(digests))]
         if not rows:

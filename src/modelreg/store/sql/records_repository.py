@@ -35,7 +35,8 @@ from modelreg.store.sql.tables import ModelVersionRow, RegisteredModelRow
 class _Rows(Protocol):
     """What these mixins use from ``SqlTransaction``."""
 
-    session: Session
+    @property
+    def session(self) -> Session: ...
 
     def _model_row(self, name: str) -> RegisteredModelRow: ...
 

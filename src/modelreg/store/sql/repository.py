@@ -13,8 +13,6 @@ from typing import Any
 
 from sqlalchemy import Connection, ScalarSelect, Select, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import (
@@ -83,11 +81,10 @@ class SqlTransaction(
     PossessionSqlRepository,
     MlflowReadsSql,
 ):
-    def __init__(self, session: Session, core: Connection) -> None:
-        self.session = session
-        # The session's own connection. Statements that load no ORM objects run on it: the
-        # session's execute layer costs more Python than the statement itself on SQLite
-        # (about 80 calls each), and with autoflush off both see the same state.
+    def __init__(self, core: Connection) -> None:
+        # Statements that load no ORM objects run on the connection itself: the session's
+        # execute layer costs more Python than such a statement on SQLite (about 80 calls), and
+        # with autoflush off both see the same state (``SqlUnit``).
         self.core = core
         self.pending_events: list[Event] = []  # chained by ``seal`` at commit (audit.py)
         # (model name, number) -> row id of versions this transaction inserted and has not
@@ -248,7 +245,7 @@ class SqlTransaction(
             raise ModelNotFoundError(f"model {model_name!r} does not exist", model=model_name)
         model_id, number = allocated
         # A Core UPDATE leaves a loaded copy of the model row stale: reload it if read again.
-        loaded = self.session.identity_map.get(identity_key(RegisteredModelRow, model_id))
+        loaded = self.loaded(RegisteredModelRow, model_id)
         if loaded is not None:
             self.session.expire(loaded, ["last_version", "updated_at"])
         lineage = draft.lineage

@@ -10,7 +10,6 @@ from dataclasses import asdict
 
 from sqlalchemy import Connection, bindparam, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from modelreg.domain.provenance import (
     GIT_COMMIT_TAG,
@@ -30,6 +29,7 @@ from modelreg.store.sql.tracking import (
     RunRow,
     RunTagRow,
 )
+from modelreg.store.sql.unit import SqlUnit
 
 _INPUTS = (
     select(
@@ -85,10 +85,7 @@ def model_inputs(core: Connection, run_ids: Sequence[str]) -> dict[str, list[Mod
     return models
 
 
-class SqlRunInputs:
-    session: Session
-    core: Connection
-
+class SqlRunInputs(SqlUnit):
     def add_run_inputs(
         self, run_id: str, datasets: Sequence[DatasetInput], models: Sequence[ModelInput]
     ) -> None:

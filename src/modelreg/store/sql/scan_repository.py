@@ -7,9 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import Connection, bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.errors import VersionNotFoundError
@@ -23,14 +22,12 @@ from modelreg.domain.scans import (
 )
 from modelreg.store.sql.scan_tables import BlobScanRow, QuarantineOverrideRow, QuarantineReleaseRow
 from modelreg.store.sql.tables import ModelVersionRow, PlainRow, RegisteredModelRow, VersionFileRow
+from modelreg.store.sql.unit import SqlUnit
 
 _BATCH = 500
 
 
-class ScanRepositorySql:
-    session: Session
-    core: Connection
-
+class ScanRepositorySql(SqlUnit):
     def save_blob_scan(self, scan: BlobScan) -> None:
         self.session.execute(delete(BlobScanRow).where(BlobScanRow.digest == str(scan.digest)))
         for result in scan.results:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from modelreg.domain.errors import (
     AlreadyExistsError,
@@ -17,11 +16,10 @@ from modelreg.domain.errors import (
 from modelreg.domain.signing import ManifestSignature, SigningKey
 from modelreg.store.sql.signature_tables import ManifestSignatureRow, SigningKeyRow
 from modelreg.store.sql.tables import ModelVersionRow, RegisteredModelRow
+from modelreg.store.sql.unit import SqlUnit
 
 
-class SignatureRepositorySql:
-    session: Session
-
+class SignatureRepositorySql(SqlUnit):
     # -- keys --------------------------------------------------------------------------------
 
     def add_signing_key(

@@ -7,7 +7,6 @@ from collections.abc import Collection
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.orm import Session
 
 from modelreg.domain.retention import RetentionPolicy
 from modelreg.domain.storage import ModelStorage
@@ -20,6 +19,7 @@ from modelreg.store.sql.tables import (
     VersionFileRow,
 )
 from modelreg.store.sql.tracking import ArtifactRow
+from modelreg.store.sql.unit import SqlUnit
 
 # Every table whose rows name a blob, in the order writers fill them (a push inserts its
 # version files before it deletes its upload session): taking the locks in the same order
@@ -33,9 +33,7 @@ _REFERENCING_TABLES = (
 _CHUNK = 500  # digests per IN (...) list: well under every backend's parameter limit
 
 
-class SqlStorageRepository:
-    session: Session
-
+class SqlStorageRepository(SqlUnit):
     # -- garbage collection ------------------------------------------------------------------
 
     def hold_blob_references(self) -> None:

@@ -8,9 +8,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, bindparam, delete, select
+from sqlalchemy import ColumnElement, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from modelreg.domain.errors import AlreadyExistsError, NotFoundError
 from modelreg.domain.tracking import (
@@ -52,9 +51,6 @@ from modelreg.store.sql.tracking import (
 
 class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras, SqlRunInputs):
     """Tracking on the transaction's ``Session``; a mixin of ``SqlTransaction``."""
-
-    session: Session
-    core: Connection
 
     # -- experiments -------------------------------------------------------------------------
 
