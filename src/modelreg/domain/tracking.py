@@ -70,6 +70,11 @@ class RunStatus(enum.StrEnum):
     KILLED = "KILLED"
 
 
+# A run in one of these has ended; the versions registered from it take its final numbers
+# (service/late_numbers.py).
+ENDED = frozenset({RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED})
+
+
 class LifecycleStage(enum.StrEnum):
     ACTIVE = "active"
     DELETED = "deleted"

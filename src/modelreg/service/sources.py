@@ -135,7 +135,7 @@ def resolve(tx: MetadataTransaction, ref: SourceRef, dataset_limit: int) -> Reso
             experiment_id=model.experiment_id,
             logged_model_id=model.id,
             params=model.params,
-            metrics=_latest_by_key(model.metrics),
+            metrics=latest_by_key(model.metrics),
             provenance=_logged_model_provenance(tx, model, dataset_limit),
         )
     name = ref.model_name or ""
@@ -162,7 +162,7 @@ def resolve(tx: MetadataTransaction, ref: SourceRef, dataset_limit: int) -> Reso
     )
 
 
-def _latest_by_key(metrics: Sequence[Metric]) -> dict[str, float]:
+def latest_by_key(metrics: Sequence[Metric]) -> dict[str, float]:
     """A logged model shows a key's latest value per dataset it was measured on; a version
     holds one value per key: the latest of them (highest step, then timestamp)."""
     latest: dict[str, Metric] = {}

@@ -21,10 +21,11 @@ from modelreg.domain.provenance import (
     validate_inputs,
     validate_model_input,
 )
-from modelreg.domain.rules import validate_key
+from modelreg.domain.rules import DEFAULT_LIMITS, Limits, validate_key
 from modelreg.domain.tracking import (
     DEFAULT_EXPERIMENT_ID,
     DEFAULT_EXPERIMENT_NAME,
+    ENDED,
     EXPERIMENT_TAG_VALUE_LENGTH,
     LOGGED_MODEL_TAG_VALUE_LENGTH,
     PARAM_VALUE_LENGTH,
@@ -50,6 +51,7 @@ from modelreg.domain.tracking import (
 )
 from modelreg.domain.tracking_search import NO_FILTER, TrackingQuery
 from modelreg.service.clock import Clock, utcnow
+from modelreg.service.late_numbers import complete_versions_of
 from modelreg.service.pagination import (
     check_page_size,
     decode_cursor,
@@ -79,9 +81,12 @@ def stages_for_view(view: str | None) -> tuple[LifecycleStage, ...]:
 
 
 class Tracking:
-    def __init__(self, store: MetadataStore, *, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, store: MetadataStore, *, clock: Clock = utcnow, limits: Limits = DEFAULT_LIMITS
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.limits = limits  # what versions registered from a run can hold (late_numbers.py)
 
     # -- experiments -------------------------------------------------------------------------
 
@@ -219,17 +224,25 @@ class Tracking:
         end_time: datetime | None = None,
         name: str | None = None,
         lifecycle_stage: LifecycleStage | None = None,
+        actor: str = "",
     ) -> RunInfo:
+        """``actor``: who ends the run, named in the history of the versions it completes."""
         if name is not None and len(name) > RUN_NAME_LENGTH:
             raise InvalidArgumentError(f"run name is longer than {RUN_NAME_LENGTH} characters")
         with self.store.transaction(write=True) as tx:
-            return tx.update_run(
+            ends = status in ENDED and tx.get_run_info(run_id).status not in ENDED
+            info = tx.update_run(
                 run_id,
                 status=status,
                 end_time=end_time,
                 name=name or None,
                 lifecycle_stage=lifecycle_stage,
             )
+            if ends:
+                complete_versions_of(
+                    tx, info, actor=actor or info.user_id, now=self.clock(), limits=self.limits
+                )
+            return info
 
     def log_batch(
         self,

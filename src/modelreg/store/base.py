@@ -127,6 +127,18 @@ class VersionRepository(Protocol):
         """Change the description and tags; ``now`` becomes the version's ``updated_at``."""
         ...
 
+    def add_version_numbers(
+        self,
+        model_name: str,
+        version: int,
+        *,
+        params: Mapping[str, str],
+        metrics: Mapping[str, float],
+        now: datetime,
+    ) -> None:
+        """Add params and metrics under keys the version does not hold yet (the caller checks
+        that); ``now`` becomes its ``updated_at``."""
+
     def delete_version(self, model_name: str, version: int) -> None: ...
 
     def search_versions(

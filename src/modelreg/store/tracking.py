@@ -189,6 +189,11 @@ class ArtifactIndex(Protocol):
 
 
 class VersionExtrasRepository(Protocol):
+    def versions_from_run(self, run_id: str, *, since: datetime) -> list[tuple[str, int]]:
+        """(model name, number) of the versions created at or after ``since`` whose lineage or
+        MLflow source (``runs:/<run_id>/...``) names the run."""
+        ...
+
     def get_version_extras(
         self, keys: Sequence[tuple[str, int]]
     ) -> dict[tuple[str, int], VersionExtras]:

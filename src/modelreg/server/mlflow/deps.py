@@ -44,7 +44,7 @@ class MlflowServices:
         return cls(
             registry=services.registry,
             uploads=services.uploads,
-            tracking=Tracking(store),
+            tracking=Tracking(store, limits=services.uploads.limits),
             artifacts=Artifacts(store, services.blobs),
             stages=stages,
             sources=VersionSources(store, services.uploads),

@@ -47,6 +47,7 @@ KNOWN_ACTIONS = (
     "version.updated",
     "version.archived",
     "version.restored",
+    "version.numbers_added",
     "version.deleted",
 )
 

@@ -95,6 +95,10 @@ def describe_event(event: Event) -> str:
             return f"edited {version}: " + (", ".join(details) or "no change")
         case "version.deleted":
             return f"deleted {version}"
+        case "version.numbers_added":
+            added = [*details.get("params", {}), *details.get("metrics", {})]
+            run = details.get("run_id", "?")
+            return f"added to {version} what run {run} logged after it: " + ", ".join(added)
         case "alias.set":
             alias = details.get("alias", "?")
             before = details.get("from")

@@ -83,6 +83,25 @@ class SqlVersionExtras(SqlUnit):
 
         def get_version(self, model_name: str, version: int) -> ModelVersion: ...
 
+    def versions_from_run(self, run_id: str, *, since: datetime) -> list[tuple[str, int]]:
+        # Along the index on created_at: only the versions registered since the run started.
+        source = f"runs:/{run_id}"
+        found = self.core.execute(
+            select(RegisteredModelRow.name, ModelVersionRow.version)
+            .join(RegisteredModelRow, RegisteredModelRow.id == ModelVersionRow.model_id)
+            .outerjoin(VersionExtrasRow, VersionExtrasRow.version_id == ModelVersionRow.id)
+            .where(
+                ModelVersionRow.created_at >= since,
+                or_(
+                    ModelVersionRow.run_id == run_id,
+                    VersionExtrasRow.source == source,
+                    VersionExtrasRow.source.like(_below_pattern(source), escape="\\"),
+                ),
+            )
+            .order_by(RegisteredModelRow.name, ModelVersionRow.version)
+        )
+        return [(name, number) for name, number in found]
+
     def get_version_extras(
         self, keys: Sequence[tuple[str, int]]
     ) -> dict[tuple[str, int], VersionExtras]:

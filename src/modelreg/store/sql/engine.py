@@ -54,8 +54,8 @@ def _configure_sqlite(engine: Engine) -> None:
         # A writer takes the lock at BEGIN, so two writers queue on the busy timeout instead of
         # deadlocking when both try to upgrade a read lock.
         immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
-        # Straight to the driver: through ``exec_driver_sql`` the BEGIN cost as much as the
-        # transaction's statements, and a registration opens three transactions.
+        # Straight to the driver: SQLAlchemy's statement machinery (events, cursor, result)
+        # has nothing to add to a BEGIN, and it cost ~40 Python calls per transaction.
         connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 

@@ -1,4 +1,5 @@
-"""``SqlTransaction``: every repository protocol on one SQLAlchemy ``Session``.
+"""``SqlTransaction``: every repository protocol on one connection in one transaction, with an
+ORM ``Session`` over it when a method needs one (``unit.py``).
 
 ORM rows never leave this module: each method returns frozen domain entities.
 """
@@ -82,9 +83,6 @@ class SqlTransaction(
     MlflowReadsSql,
 ):
     def __init__(self, core: Connection) -> None:
-        # Statements that load no ORM objects run on the connection itself: the session's
-        # execute layer costs more Python than such a statement on SQLite (about 80 calls), and
-        # with autoflush off both see the same state (``SqlUnit``).
         self.core = core
         self.pending_events: list[Event] = []  # chained by ``seal`` at commit (audit.py)
         # (model name, number) -> row id of versions this transaction inserted and has not
@@ -350,6 +348,25 @@ class SqlTransaction(
         self._apply_tags(VersionTagRow, VersionTagRow.version_id, row.id, set_tags, delete_tags)
         self.session.flush()
         return self._versions([(row, model_name)])[0]
+
+    def add_version_numbers(
+        self,
+        model_name: str,
+        version: int,
+        *,
+        params: Mapping[str, str],
+        metrics: Mapping[str, float],
+        now: datetime,
+    ) -> None:
+        row = self._version_row(model_name, version)
+        row.updated_at = now
+        self.session.flush()
+        for statement, values in (
+            (_INSERT_PARAMS, _key_value_rows(row.id, params)),
+            (_INSERT_METRICS, _key_value_rows(row.id, metrics)),
+        ):
+            if values:
+                self.core.execute(statement, values)
 
     def delete_version(self, model_name: str, version: int) -> None:
         self.session.delete(self._version_row(model_name, version))
