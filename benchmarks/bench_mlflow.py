@@ -2,7 +2,7 @@
 
     python benchmarks/bench_mlflow.py [--quick] [--versions N] [--transfer-mib N] [--json out.json]
 
-Targets, each started on a free 127.0.0.1 port and stopped before the next one starts:
+Targets, each started on a free 127.0.0.1 port:
 
 * ``modelreg``: ``modelreg server`` (SQLite, local blob store);
 * ``modelreg-pg``: the same server on PostgreSQL (a fresh database on the server of
@@ -30,6 +30,12 @@ Workload, all through ``MlflowClient`` (the unmodified client, HTTP retries off)
 5. the server's peak memory: the sum of VmHWM over its process tree.
 
 Latencies are medians (p50) and p90 of repeated calls. Figures go to stdout (and --json).
+
+By default every target is up at once and the metadata calls (1-3) run in ``--rounds`` rounds
+across them, each target making its share of each call in every round, in a rotating order
+(``mlflow_workload.py``): on a machine whose speed drifts during a run, each target meets the
+same drift. The transfers (4) then run one target at a time. ``--sequential`` measures one
+target after another, each started and stopped in turn, as the runs before 2026-11-28e did.
 """
 
 from __future__ import annotations
@@ -38,29 +44,29 @@ import argparse
 import json
 import logging
 import os
-import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import warnings
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+from mlflow_workload import (
+    SEARCH_MODEL,
+    Results,
+    Target,
+    measure_metadata,
+    measure_transfers,
+    prepare,
+    prepare_floor,
+    write_big_file,
+)
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    import mlflow
-    from mlflow import MlflowClient
 
 MiB = 1 << 20
 CLIENT_ENV = {
@@ -83,6 +89,7 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     database_url: str | None = None  # modelreg-pg: its PostgreSQL database
+    populate: bool = True  # mlflow-w1 shares mlflow's database, populated once
 
     def tree(self) -> list[int]:
         """The server's process and its descendants (uvicorn workers, job runners)."""
@@ -190,116 +197,10 @@ def mlflow_server(root: Path, *, workers: int | None) -> Server:
     return start(name, command, "/health", root / f"{name}.log", CLIENT_ENV)
 
 
-def timed(call: Callable[[], object], repeat: int) -> dict[str, float]:
-    samples = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - began) * 1000)
-    samples.sort()
-    return {
-        "p50_ms": statistics.median(samples),
-        "p90_ms": samples[int(len(samples) * 0.9) - 1],
-    }
-
-
-@dataclass
-class Results:
-    target: str
-    figures: dict[str, Any] = field(default_factory=dict)
-
-
-def workload(server: Server, scratch: Path, args: argparse.Namespace, populate: bool) -> Results:
-    mlflow.set_tracking_uri(server.url)
-    client = MlflowClient(tracking_uri=server.url, registry_uri=server.url)
-    results = Results(server.name)
-    tag = server.name.replace("-", "")
-    run = client.create_run(client.create_experiment(f"bench-{tag}-{time.time_ns()}"))
-    small = scratch / "weights.bin"
-    small.write_bytes(os.urandom(4096))
-    client.log_artifact(run.info.run_id, str(small), "model")
-    source = f"runs:/{run.info.run_id}/model"
-
-    model = f"create-{tag}"
-    client.create_registered_model(model)
-    began = time.perf_counter()
-    for _ in range(args.creates):
-        client.create_model_version(model, source, run.info.run_id)
-    elapsed = time.perf_counter() - began
-    results.figures["create_version_per_s"] = args.creates / elapsed
-    results.figures["create_version_ms"] = elapsed / args.creates * 1000
-
-    search_model = "search-target"
-    if populate:
-        client.create_registered_model(search_model)
-        with ThreadPoolExecutor(8) as pool:
-            list(
-                pool.map(
-                    lambda _: client.create_model_version(search_model, source, run.info.run_id),
-                    range(args.versions),
-                )
-            )
-        client.set_registered_model_alias(search_model, "champion", "1")
-        if server.database_url is not None:
-            analyze(server.database_url)
-    filter_string = f"name = '{search_model}'"
-    results.figures["search_versions_100"] = timed(
-        lambda: client.search_model_versions(filter_string, max_results=100), args.repeat
-    )
-    results.figures["search_models"] = timed(
-        lambda: client.search_registered_models(max_results=100), args.repeat
-    )
-    results.figures["alias_lookup"] = timed(
-        lambda: client.get_model_version_by_alias(search_model, "champion"), args.repeat
-    )
-    big = scratch / "big.bin"
-    if not big.exists():
-        with big.open("wb") as handle:
-            block = os.urandom(MiB)
-            for i in range(args.transfer_mib):
-                handle.write(i.to_bytes(8, "little") + block[8:])
-    size = big.stat().st_size
-    results.figures["page_cache_write_MBps"] = touch_memory(scratch, size)
-    began = time.perf_counter()
-    client.log_artifact(run.info.run_id, str(big), "big")
-    results.figures["upload_MBps"] = size / MiB / (time.perf_counter() - began)
-    target = scratch / f"down-{tag}"
-    target.mkdir()
-    touch_memory(scratch, size)
-    began = time.perf_counter()
-    path = mlflow.artifacts.download_artifacts(
-        run_id=run.info.run_id, artifact_path="big/big.bin", dst_path=str(target)
-    )
-    results.figures["download_MBps"] = size / MiB / (time.perf_counter() - began)
-    assert Path(path).stat().st_size == size
-    shutil.rmtree(target)
-    results.figures["peak_rss_MiB"] = server.peak_rss() / MiB
-    if server.name == "modelreg":
-        capture_answers(server.url, model, search_model, run, scratch / "answers.json")
-    return results
-
-
-def touch_memory(scratch: Path, size: int) -> float:
-    """Write and delete ``size`` bytes in ``scratch``; returns the rate (MB/s).
-
-    The first write of a GiB into memory this machine has not used yet runs at a fraction of
-    later ones, and the MLflow client writes each download into the page cache: without this,
-    whichever server is measured first meets cold memory. The rate is the physical reference
-    printed beside the transfers."""
-    spare = scratch / "touch.bin"
-    block = b"\0" * MiB
-    began = time.perf_counter()
-    with spare.open("wb") as handle:
-        for _ in range(size // MiB):
-            handle.write(block)
-    elapsed = time.perf_counter() - began
-    spare.unlink()
-    return size / MiB / elapsed
-
-
-def capture_answers(url: str, created: str, searched: str, run: Any, out: Path) -> None:
+def capture_answers(url: str, searched: str, run: Any, scratch: Path) -> None:
     """The bodies modelreg answered to the workload's calls, for ``canned_server``: metadata,
-    and the calls around a transfer (the run, server-info, the listing of the file)."""
+    and the calls around a transfer (the run, server-info, and the listing of the file once it
+    was uploaded)."""
     root = run.info.artifact_uri.removeprefix("mlflow-artifacts:/")
     calls = {
         "/api/2.0/mlflow/registered-models/alias": {"name": searched, "alias": "champion"},
@@ -308,7 +209,7 @@ def capture_answers(url: str, created: str, searched: str, run: Any, out: Path) 
             "max_results": 100,
         },
         "/api/2.0/mlflow/registered-models/search": {"max_results": 100},
-        "/api/2.0/mlflow/model-versions/get": {"name": created, "version": "1"},
+        "/api/2.0/mlflow/model-versions/get": {"name": searched, "version": "1"},
         "/api/2.0/mlflow/runs/get": {"run_id": run.info.run_id},
         "/api/3.0/mlflow/server-info": {},
         "/api/2.0/mlflow-artifacts/artifacts": {"path": f"{root}/big/big.bin"},
@@ -316,11 +217,13 @@ def capture_answers(url: str, created: str, searched: str, run: Any, out: Path) 
     answers = {}
     for path, params in calls.items():
         response = httpx.get(f"{url}{path}", params=params, timeout=60)
+        if response.status_code == 404 and path.startswith("/api/2.0/mlflow-artifacts/"):
+            continue  # not uploaded yet
         response.raise_for_status()
         answers[path] = response.text
     # A new version is answered in the same shape as a read of one.
     answers["/api/2.0/mlflow/model-versions/create"] = answers["/api/2.0/mlflow/model-versions/get"]
-    out.write_text(json.dumps(answers))
+    (scratch / "answers.json").write_text(json.dumps(answers))
 
 
 def floor_server(root: Path, answers: Path, big: Path) -> Server:
@@ -329,51 +232,6 @@ def floor_server(root: Path, answers: Path, big: Path) -> Server:
     command = [sys.executable, str(script), "--port", str(port), "--answers", str(answers)]
     command += ["--file", str(big)]
     return start("floor", command, "/health", root / "floor.log", {})
-
-
-def floor_workload(server: Server, scratch: Path, args: argparse.Namespace) -> Results:
-    """``workload`` against canned answers: the same metadata calls, and the same transfers of
-    the same file (the upload dropped, the download streamed from the file)."""
-    client = MlflowClient(tracking_uri=server.url, registry_uri=server.url)
-    results = Results(server.name)
-    source = "runs:/0123456789abcdef0123456789abcdef/model"
-    began = time.perf_counter()
-    for _ in range(args.creates):
-        client.create_model_version("create-modelreg", source)
-    elapsed = time.perf_counter() - began
-    results.figures["create_version_per_s"] = args.creates / elapsed
-    results.figures["create_version_ms"] = elapsed / args.creates * 1000
-    filter_string = "name = 'search-target'"
-    results.figures["search_versions_100"] = timed(
-        lambda: client.search_model_versions(filter_string, max_results=100), args.repeat
-    )
-    results.figures["search_models"] = timed(
-        lambda: client.search_registered_models(max_results=100), args.repeat
-    )
-    results.figures["alias_lookup"] = timed(
-        lambda: client.get_model_version_by_alias("search-target", "champion"), args.repeat
-    )
-    mlflow.set_tracking_uri(server.url)
-    # Any run id gets modelreg's run back; a new one, because the client caches each run's
-    # artifact location with the server it first asked.
-    run_id = os.urandom(16).hex()
-    big = scratch / "big.bin"
-    size = big.stat().st_size
-    results.figures["page_cache_write_MBps"] = touch_memory(scratch, size)
-    began = time.perf_counter()
-    client.log_artifact(run_id, str(big), "big")
-    results.figures["upload_MBps"] = size / MiB / (time.perf_counter() - began)
-    target = scratch / "down-floor"
-    target.mkdir()
-    touch_memory(scratch, size)
-    began = time.perf_counter()
-    path = mlflow.artifacts.download_artifacts(
-        run_id=run_id, artifact_path="big/big.bin", dst_path=str(target)
-    )
-    results.figures["download_MBps"] = size / MiB / (time.perf_counter() - began)
-    assert Path(path).stat().st_size == size
-    shutil.rmtree(target)
-    return results
 
 
 def print_table(all_results: list[Results]) -> None:
@@ -408,6 +266,12 @@ def main() -> None:
     parser.add_argument("--creates", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--targets", default="modelreg,floor,mlflow,mlflow-w1")
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="one target after another (the runs before session 15) instead of interleaved",
+    )
+    parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument(
         "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -418,42 +282,109 @@ def main() -> None:
     os.environ.update(CLIENT_ENV)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     wanted = args.targets.split(",")
-    all_results = []
+    if "floor" in wanted and ("modelreg" not in wanted or wanted.index("floor") == 0):
+        parser.error("the floor answers with modelreg's bytes: list modelreg before it")
     with tempfile.TemporaryDirectory(prefix="bench-mlflow-") as temp:
         root = Path(temp)
         scratch = root / "scratch"
         scratch.mkdir()
-        mlflow_populated = False
-        for target in wanted:
-            if target == "floor":
-                server = floor_server(root, scratch / "answers.json", scratch / "big.bin")
-                try:
-                    print(f"floor: canned answers at {server.url} ...", file=sys.stderr)
-                    all_results.append(floor_workload(server, scratch, args))
-                finally:
-                    server.stop()
-                continue
-            if target == "modelreg":
-                server = modelreg_server(root)
-                populate = True
-            elif target == "modelreg-pg":
-                server = modelreg_server(root, fresh_postgres_database(args.postgres_url))
-                populate = True
-            else:
-                workers = 1 if target == "mlflow-w1" else None
-                server = mlflow_server(root, workers=workers)
-                populate = not mlflow_populated
-                mlflow_populated = True
-            try:
-                print(f"{target}: running the workload at {server.url} ...", file=sys.stderr)
-                all_results.append(workload(server, scratch, args, populate))
-            finally:
-                server.stop()
-                if target == "modelreg-pg":
-                    drop_postgres_database(args.postgres_url)
+        write_big_file(scratch / "big.bin", args.transfer_mib)
+        run = sequential if args.sequential else interleaved
+        all_results = run(wanted, root, scratch, args)
     print_table(all_results)
     if args.json:
         args.json.write_text(json.dumps([r.__dict__ for r in all_results], indent=2))
+
+
+def start_target(name: str, root: Path, args: argparse.Namespace, state: dict[str, Any]) -> Server:
+    if name == "floor":
+        return floor_server(root, root / "scratch" / "answers.json", root / "scratch" / "big.bin")
+    if name == "modelreg":
+        return modelreg_server(root)
+    if name == "modelreg-pg":
+        return modelreg_server(root, fresh_postgres_database(args.postgres_url))
+    server = mlflow_server(root, workers=1 if name == "mlflow-w1" else None)
+    # mlflow and mlflow-w1 share one database and artifact root: populated once.
+    server.populate = not state.get("mlflow_populated", False)
+    state["mlflow_populated"] = True
+    return server
+
+
+def prepare_target(server: Server, scratch: Path, args: argparse.Namespace) -> Target:
+    if server.name == "floor":
+        return prepare_floor(server)
+    target = prepare(server, scratch, args, populate=server.populate)
+    if server.database_url is not None:
+        analyze(server.database_url)
+    if server.name == "modelreg":
+        capture_answers(server.url, SEARCH_MODEL, target.run, scratch)
+    return target
+
+
+def stop_target(server: Server, args: argparse.Namespace) -> None:
+    server.stop()
+    if server.name == "modelreg-pg":
+        drop_postgres_database(args.postgres_url)
+
+
+def sequential(
+    wanted: list[str], root: Path, scratch: Path, args: argparse.Namespace
+) -> list[Results]:
+    """Each target started, measured and stopped before the next one starts."""
+    all_results, state = [], {}
+    for name in wanted:
+        server = start_target(name, root, args, state)
+        try:
+            print(f"{name}: running the workload at {server.url} ...", file=sys.stderr)
+            target = prepare_target(server, scratch, args)
+            results = Results(name, measure_metadata([target], args, rounds=1)[name])
+            results.figures.update(measure_transfers(target, scratch, scratch / "big.bin"))
+            if name == "modelreg":  # the floor lists the file as modelreg did
+                capture_answers(server.url, SEARCH_MODEL, target.run, scratch)
+            if name != "floor":
+                results.figures["peak_rss_MiB"] = server.peak_rss() / MiB
+            all_results.append(results)
+        finally:
+            stop_target(server, args)
+    return all_results
+
+
+def interleaved(
+    wanted: list[str], root: Path, scratch: Path, args: argparse.Namespace
+) -> list[Results]:
+    """Every target up at once; the metadata calls in rounds across them, then the transfers
+    one target at a time (each has the machine to itself)."""
+    servers: list[Server] = []
+    state: dict[str, Any] = {}
+    try:
+        targets = []
+        for name in wanted:
+            print(f"{name}: starting and preparing ...", file=sys.stderr)
+            server = start_target(name, root, args, state)
+            servers.append(server)
+            targets.append(prepare_target(server, scratch, args))
+        print(f"metadata calls in {args.rounds} rounds across all targets ...", file=sys.stderr)
+        figures = measure_metadata(targets, args, rounds=args.rounds)
+        all_results = [Results(name, figures[name]) for name in wanted]
+        for number, (server, target) in enumerate(zip(servers, targets, strict=True)):
+            print(f"{server.name}: transfers ...", file=sys.stderr)
+            if server.name == "floor":
+                # Restarted with modelreg's listing of the file it now holds.
+                server.stop()
+                server = servers[number] = start_target("floor", root, args, state)
+                target = prepare_floor(server)
+            all_results[number].figures.update(
+                measure_transfers(target, scratch, scratch / "big.bin")
+            )
+            if server.name == "modelreg":
+                capture_answers(server.url, SEARCH_MODEL, target.run, scratch)
+        for server, results in zip(servers, all_results, strict=True):
+            if server.name != "floor":
+                results.figures["peak_rss_MiB"] = server.peak_rss() / MiB
+        return all_results
+    finally:
+        for server in servers:
+            stop_target(server, args)
 
 
 if __name__ == "__main__":
