@@ -57,6 +57,7 @@ from typing import Any
 import httpx
 from mlflow_workload import (
     SEARCH_MODEL,
+    MiB,
     Results,
     Target,
     measure_metadata,
@@ -68,7 +69,6 @@ from mlflow_workload import (
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-MiB = 1 << 20
 CLIENT_ENV = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "600",

@@ -9,16 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import (
-    ColumnElement,
-    bindparam,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, select, update
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import ModelVersion

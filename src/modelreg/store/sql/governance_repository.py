@@ -301,9 +301,7 @@ def _policy(row: PolicyRevisionRow | PlainRow) -> PolicyRevision:
     return PolicyRevision(row.scope, row.revision, row.document, row.created_by, row.created_at)
 
 
-def _subscription(
-    row: WebhookSubscriptionRow | PlainRow,
-) -> WebhookSubscription:
+def _subscription(row: WebhookSubscriptionRow | PlainRow) -> WebhookSubscription:
     return WebhookSubscription(row.id, row.url, tuple(row.events), row.created_by, row.created_at)
 
 

@@ -480,7 +480,7 @@ class SqlTrackingRepository(SqlArtifactIndex, SqlVersionExtras, SqlRunInputs):
         ]
 
 
-_RUN_INFO = select(*core_table(RunRow).c).where(core_table(RunRow).c.id == bindparam("run_id"))
+_RUN_INFO = select(*core_table(RunRow).c).where(RunRow.id == bindparam("run_id"))
 
 
 def _latest_metrics(metrics: Sequence[Metric]) -> list[Metric]:
