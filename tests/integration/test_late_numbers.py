@@ -11,7 +11,9 @@ import pytest
 
 from modelreg.client.client import Client
 from modelreg.client.embedded import EmbeddedTransport
+from modelreg.domain.access import Principal, Role, open_principal
 from modelreg.domain.entities import Event, Lineage
+from modelreg.domain.permissions import Subject, SubjectKind
 from modelreg.domain.tracking import Metric, RunStatus
 from modelreg.server.mlflow.deps import MlflowServices
 from modelreg.service.late_numbers import NUMBERS_ADDED
@@ -58,7 +60,7 @@ def test_a_version_registered_during_its_run_takes_the_numbers_logged_after_it(
         params={"epochs": "3"},
         metrics=[metric("loss", 0.2, step=3), metric("auc", 0.8), metric("auc", 0.85, step=1)],
     )
-    ms.tracking.update_run(run_id, status=RunStatus.FINISHED, actor="trainer")
+    ms.tracking.update_run(run_id, status=RunStatus.FINISHED, by=open_principal("trainer"))
 
     version = ms.registry.get_version("credit", registered.version)
     # New keys take the run's latest values; a key the version held keeps its value.
@@ -146,3 +148,26 @@ def test_a_client_clock_ahead_of_the_server_does_not_hide_the_version(ms: Mlflow
     ms.tracking.log_batch(run.info.id, metrics=[metric("auc", 0.6)])
     ms.tracking.update_run(run.info.id, status=RunStatus.FINISHED)
     assert dict(ms.registry.get_version("credit", registered.version).metrics) == {"auc": 0.6}
+
+
+@pytest.mark.parametrize(
+    ("role", "completed"), [(None, False), (Role.READER, False), (Role.WRITER, True)]
+)
+def test_only_who_may_update_the_model_completes_its_versions(
+    ms: MlflowServices, services: Services, role: Role | None, completed: bool
+):
+    """With authentication on, ending a run completes a version only for a caller who could
+    have set its numbers: a writer on the model. Other callers still end their run."""
+    run_id = new_run(ms)
+    ms.registry.create_model("credit", actor=ACTOR)
+    registered, _ = ms.sources.register("credit", f"runs:/{run_id}/model", actor=ACTOR)
+    if role is not None:
+        services.access.grant("credit", Subject(SubjectKind.USER, "trainer"), role, actor=ACTOR)
+    ms.tracking.log_batch(run_id, metrics=[metric("auc", 0.8)])
+
+    info = ms.tracking.update_run(run_id, status=RunStatus.FINISHED, by=Principal("trainer"))
+
+    assert info.status is RunStatus.FINISHED
+    metrics = dict(ms.registry.get_version("credit", registered.version).metrics)
+    assert metrics == ({"auc": 0.8} if completed else {})
+    assert [event.actor for event in additions(ms, "credit")] == (["trainer"] if completed else [])

@@ -8,7 +8,9 @@ metrics against that model. Such a version would hold none of the numbers that d
 So when the run ends, each version registered from it since it started takes the keys it
 lacks from its source's final numbers. Keys it holds keep their values: a version's numbers
 are completed, never changed, and each completion is an audited event (``version.numbers_added``)
-with what was added.
+with what was added. Completing a version changes it: whoever ends the run needs the right to
+update the model (a writer's role), as they would to set the numbers themselves. The versions of
+models they may not update keep what they were registered with.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+from modelreg.domain.access import Principal
 from modelreg.domain.entities import Event, ModelVersion
 from modelreg.domain.errors import InvalidArgumentError, NotFoundError
+from modelreg.domain.permissions import Action, allowed, effective_role
 from modelreg.domain.rules import Limits, number_refusal
 from modelreg.domain.tracking import RunInfo, parse_source
 from modelreg.service.sources import latest_by_key
@@ -31,9 +35,10 @@ Numbers = tuple[Mapping[str, str], Mapping[str, float]]
 
 
 def complete_versions_of(
-    tx: MetadataTransaction, run: RunInfo, *, actor: str, now: datetime, limits: Limits
+    tx: MetadataTransaction, run: RunInfo, *, by: Principal, now: datetime, limits: Limits
 ) -> int:
-    """Add to the versions registered from ``run`` the numbers they lack; how many changed."""
+    """Add to the versions registered from ``run`` the numbers they lack, where ``by`` (who
+    ends the run) may update the model; how many changed."""
     # The bound only narrows the search (along the index on creation time); the client sets
     # the run's start time by its own clock, so a day of slack absorbs any skew.
     since = run.start_time - _SKEW if run.start_time else _EPOCH
@@ -42,7 +47,12 @@ def complete_versions_of(
         return 0
     extras = tx.get_version_extras(keys)
     changed = 0
+    may_update: dict[str, bool] = {}
     for name, number in keys:
+        if name not in may_update:
+            may_update[name] = _may_update(tx, by, name)
+        if not may_update[name]:
+            continue
         registered = extras.get((name, number))
         numbers = _source_numbers(tx, run, registered.source if registered else None)
         if numbers is None:
@@ -53,7 +63,7 @@ def complete_versions_of(
             continue
         tx.add_version_numbers(name, number, params=params, metrics=metrics, now=now)
         details = {"run_id": run.id, "params": params, "metrics": metrics}
-        tx.add_event(Event(name, NUMBERS_ADDED, actor, now, number, details))
+        tx.add_event(Event(name, NUMBERS_ADDED, by.name, now, number, details))
         changed += 1
     return changed
 
@@ -78,6 +88,13 @@ def missing_numbers(
             continue
         added_metrics[key] = float(number)
     return added_params, added_metrics
+
+
+def _may_update(tx: MetadataTransaction, principal: Principal, model_name: str) -> bool:
+    if principal.open_mode or principal.admin:
+        return bool(allowed(principal, None, Action.UPDATE))
+    role = effective_role(tx.list_grants(model_name), principal)
+    return bool(allowed(principal, role, Action.UPDATE))
 
 
 def _source_numbers(tx: MetadataTransaction, run: RunInfo, source: str | None) -> Numbers | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
+from modelreg.domain.access import Principal, open_principal
 from modelreg.domain.entities import Page
 from modelreg.domain.errors import InvalidArgumentError
 from modelreg.domain.provenance import (
@@ -224,9 +225,11 @@ class Tracking:
         end_time: datetime | None = None,
         name: str | None = None,
         lifecycle_stage: LifecycleStage | None = None,
-        actor: str = "",
+        by: Principal | None = None,
     ) -> RunInfo:
-        """``actor``: who ends the run, named in the history of the versions it completes."""
+        """``by``: who ends the run, checked and named in the history of the versions it
+        completes (``late_numbers.py``); None: the run's user, in a registry without
+        authentication (embedded)."""
         if name is not None and len(name) > RUN_NAME_LENGTH:
             raise InvalidArgumentError(f"run name is longer than {RUN_NAME_LENGTH} characters")
         with self.store.transaction(write=True) as tx:
@@ -239,9 +242,8 @@ class Tracking:
                 lifecycle_stage=lifecycle_stage,
             )
             if ends:
-                complete_versions_of(
-                    tx, info, actor=actor or info.user_id, now=self.clock(), limits=self.limits
-                )
+                who = by or open_principal(info.user_id)
+                complete_versions_of(tx, info, by=who, now=self.clock(), limits=self.limits)
             return info
 
     def log_batch(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from modelreg.domain.provenance import Dataset, DatasetInput, ModelInput
 from modelreg.domain.tracking import (
@@ -16,9 +16,10 @@ from modelreg.domain.tracking import (
     ModelOutput,
     RunStatus,
 )
+from modelreg.server.deps import get_principal
 from modelreg.server.mlflow import wire
 from modelreg.server.mlflow.access import tracking_access
-from modelreg.server.mlflow.deps import API, MlflowActorDep, MlflowDep
+from modelreg.server.mlflow.deps import API, MlflowDep
 from modelreg.server.mlflow.errors import MlflowRoute, invalid
 from modelreg.server.mlflow.messages import Message, MessageDep
 from modelreg.server.mlflow.paging import collect
@@ -160,13 +161,13 @@ def get_run(msg: MessageDep, ms: MlflowDep) -> Response:
 
 
 @router.post(f"{RUNS}/update")
-def update_run(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
+def update_run(msg: MessageDep, ms: MlflowDep, request: Request) -> Response:
     info = ms.tracking.update_run(
         _run_id(msg),
         status=_enum_value(RunStatus, msg.text("status"), "status"),
         end_time=wire.from_ms(msg.integer("end_time")),
         name=msg.text("run_name") or None,
-        actor=actor,
+        by=get_principal(request),
     )
     return wire.ok({"run_info": wire.run_info(info)})
 
