@@ -802,6 +802,9 @@ def test_a_pyfunc_model_loads_once_a_maintainer_releases_it(url: str, name: str)
     # MLflow wraps each failed file's HTTP error; the server's answer is in MLflow's shape.
     assert '"error_code": "PERMISSION_DENIED"' in str(refused.value)
     assert "python_model.pkl" in str(refused.value)
+    # The message says which version to have reviewed, and how to release it.
+    assert f"it is a file of {name}/1. A maintainer" in str(refused.value)
+    assert f"modelreg scan release {name}/1 --reason" in str(refused.value)
 
     cli = [*ENTRY, "--registry", url, "scan", "release", f"{name}@champion"]
     reason = ["--reason", "reviewed AddOne: adds one, no I/O"]

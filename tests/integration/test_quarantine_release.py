@@ -163,6 +163,27 @@ def test_the_same_blob_is_let_through_for_callers_who_may_read_a_release(
         auth.owner.pull("alpha/2", Path(evil_dir.parent / "alpha2"))
 
 
+def test_a_refusal_names_the_versions_the_caller_may_read_and_how_to_release_them(
+    auth: Auth, evil_dir: Path
+) -> None:
+    """Rule: a client that only shows the message (MLflow's) learns which version to have
+    reviewed, and the command; models the caller may not read are never named."""
+    version = auth.owner.push("alpha", evil_dir)
+    auth.owner.push("beta", evil_dir)  # the same blob, in a model reader_a may not read
+    digest = next(f.digest for f in version.files if f.path == "model.pkl")
+    auth.grant("alpha", "reader_a", Role.READER)
+
+    refused = auth.http.get(f"{API}/blobs/{digest}", headers=auth.as_("reader_a"))
+
+    message = refused.json()["error"]["message"]
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "QUARANTINED")
+    assert "it is a file of alpha/1. A maintainer" in message
+    assert 'modelreg scan release alpha/1 --reason "..."' in message
+    assert "beta" not in message
+    owner = auth.http.get(f"{API}/blobs/{digest}", headers=auth.as_("owner"))
+    assert "it is a file of alpha/1, beta/1." in owner.json()["error"]["message"]
+
+
 def test_a_rescan_that_changes_the_findings_voids_the_release(
     services: Services, http: TestClient, client: Client, evil_dir: Path
 ) -> None:

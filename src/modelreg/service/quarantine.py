@@ -158,10 +158,10 @@ class QuarantineMethods:
         if any(r.covers(digest, scan) and may_read(r.model_name) for r in releases):
             return
         if not allow_unsafe:
+            with self.store.transaction() as tx:
+                held_by = tx.versions_holding(digest)
             raise QuarantinedError(
-                f"blob {digest} is quarantined: the scan found it {scan.verdict} "
-                "(a maintainer can release the version after a review, or download it anyway "
-                "with the explicit unsafe override)",
+                _refusal(digest, scan, [(m, v) for m, v in held_by if may_read(m)]),
                 digest=str(digest),
                 verdict=str(scan.verdict),
             )
@@ -230,6 +230,25 @@ def _release_event(
         details["released_by"] = release.released_by
         details["release_reason"] = release.reason
     return Event(version.model_name, action, actor, now, version=version.version, details=details)
+
+
+def _refusal(digest: Digest, scan: BlobScan, readable: Sequence[tuple[str, int]]) -> str:
+    """Why a blob is refused, naming the versions the caller may read that hold it: a client
+    that only shows this message (MLflow's, which cannot send the override) then says which
+    version to have reviewed and how to release it."""
+    found = f"blob {digest} is quarantined: the scan found it {scan.verdict}"
+    if not readable:
+        return (
+            f"{found} (a maintainer can release the version after a review, or download it "
+            "anyway with the explicit unsafe override)"
+        )
+    refs = [f"{model}/{version}" for model, version in readable]
+    held = ", ".join(refs[:3]) + (f" and {len(refs) - 3} more" if len(refs) > 3 else "")
+    return (
+        f"{found}; it is a file of {held}. A maintainer can review it and release the version "
+        f'(`modelreg scan release {refs[-1]} --reason "..."`), or download it anyway with the '
+        "explicit unsafe override"
+    )
 
 
 def _override_events(
