@@ -45,9 +45,11 @@ from tests.e2e.mlflow_target import (
     modelreg_server,
     point_mlflow_at,
     requires_logged_models,
+    requires_mlflow,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
+requires_prompts = requires_mlflow("3.0", "mlflow.genai.register_prompt")
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +130,36 @@ def test_registered_model_lifecycle(client: MlflowClient, name: str):
     with pytest.raises(MlflowException) as gone:
         client.rename_registered_model("no-such-model", "x")
     assert error_code(gone) == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_prompts_are_refused_before_anything_is_created(url: str, client: MlflowClient, name: str):
+    """MLflow's prompt registry stores a prompt as a model tagged ``mlflow.prompt.is_prompt``
+    whose versions hold text and no files; modelreg refuses the tag, so no empty model is left
+    behind a prompt version that could not be stored. (The MLflow client refuses the tag on
+    ``create_registered_model`` itself; its prompt store, and other clients, send it.)"""
+    api = f"{url}/api/2.0/mlflow/registered-models"
+    prompt_tag = {"key": "mlflow.prompt.is_prompt", "value": "true"}
+    refused = httpx.post(f"{api}/create", json={"name": name, "tags": [prompt_tag]})
+    assert refused.status_code == 400
+    assert refused.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert "no prompt registry" in refused.json()["message"]
+    with pytest.raises(MlflowException) as missing:
+        client.get_registered_model(name)
+    assert error_code(missing) == "RESOURCE_DOES_NOT_EXIST"
+
+    client.create_registered_model(name)
+    tagged = httpx.post(f"{api}/set-tag", json={"name": name, **prompt_tag, "value": "TRUE"})
+    assert (tagged.status_code, tagged.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    assert client.get_registered_model(name).tags == {}
+
+
+@requires_prompts
+def test_register_prompt_fails_cleanly(url: str, client: MlflowClient, name: str):
+    with pytest.raises(MlflowException, match="no prompt registry"):
+        mlflow.genai.register_prompt(name, "Hello {{name}}")
+    with pytest.raises(MlflowException) as missing:
+        client.get_registered_model(name)
+    assert error_code(missing) == "RESOURCE_DOES_NOT_EXIST"
 
 
 @pytest.mark.parametrize("bad", ["", "a/b", "a:b", "../up"])

@@ -20,7 +20,7 @@ from modelreg.server.mlflow.access import mlflow_requires, source_access
 from modelreg.server.mlflow.deps import API, MlflowActorDep, MlflowDep, MlflowServices
 from modelreg.server.mlflow.errors import MlflowRoute, invalid
 from modelreg.server.mlflow.express import ExpressRoutes
-from modelreg.server.mlflow.filters import model_search, version_search
+from modelreg.server.mlflow.filters import PROMPT_TAG, model_search, version_search
 from modelreg.server.mlflow.messages import Message, MessageDep
 from modelreg.server.mlflow.paging import collect, page_rows, registry_refusal
 from modelreg.server.offload import read, read_rows
@@ -51,6 +51,19 @@ def _model_out(view: MlflowModelView) -> Response:
     return wire.ok({"registered_model": wire.registered_model(view)})
 
 
+def _no_prompts(tags: dict[str, str]) -> dict[str, str]:
+    """MLflow's prompt registry (``mlflow.genai.register_prompt``) stores a prompt as a model
+    tagged ``mlflow.prompt.is_prompt`` whose versions hold text in tags and no files. modelreg
+    keeps files; refusing the tag up front leaves no empty, prompt-tagged model behind a
+    registration that would fail on its source."""
+    if tags.get(PROMPT_TAG, "").lower() == "true":
+        raise invalid(
+            "modelreg has no prompt registry: MLflow prompts (mlflow.genai.register_prompt) "
+            "are not supported; keep prompt templates as files of a model version instead"
+        )
+    return tags
+
+
 # -- registered models --------------------------------------------------------------------------
 
 
@@ -60,7 +73,7 @@ def create_registered_model(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDe
         msg.required("name"),
         actor=actor,
         description=msg.text("description") or "",
-        tags=msg.key_values("tags"),
+        tags=_no_prompts(msg.key_values("tags")),
     )
     return _model_out(ms.reads.model_of(model))
 
@@ -121,7 +134,7 @@ async def get_latest_versions(msg: MessageDep, ms: MlflowDep) -> Response:
 
 @express.post(f"{MODELS}/set-tag", M(Action.UPDATE))
 def set_registered_model_tag(msg: MessageDep, ms: MlflowDep, actor: MlflowActorDep) -> Response:
-    tag = {msg.required("key"): msg.text("value") or ""}
+    tag = _no_prompts({msg.required("key"): msg.text("value") or ""})
     ms.registry.update_model(msg.required("name"), actor=actor, set_tags=tag)
     return wire.ok()
 
