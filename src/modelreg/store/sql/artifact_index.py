@@ -15,6 +15,7 @@ from modelreg.domain.digests import Digest
 from modelreg.domain.entities import ModelVersion
 from modelreg.domain.errors import InvalidArgumentError
 from modelreg.domain.tracking import ArtifactEntry, Stage, VersionExtras
+from modelreg.store.sql.lists import IntegerList, member_of
 from modelreg.store.sql.tables import ModelVersionRow, PlainRow, RegisteredModelRow, core_table
 from modelreg.store.sql.tracking import ArtifactRow, VersionExtrasRow
 from modelreg.store.sql.unit import SqlUnit
@@ -246,7 +247,7 @@ def _artifact(row: ArtifactRow | PlainRow) -> ArtifactEntry:
 _INSERT_EXTRAS = insert(core_table(VersionExtrasRow))
 _TOUCH_VERSIONS = (
     update(ModelVersionRow)
-    .where(ModelVersionRow.id.in_(bindparam("ids", expanding=True)))
+    .where(member_of(ModelVersionRow.id, bindparam("ids", type_=IntegerList())))
     .values(updated_at=bindparam("now"))
 )
 

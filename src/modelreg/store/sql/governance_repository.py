@@ -31,6 +31,7 @@ from modelreg.store.sql.governance_tables import (
     WebhookOutboxRow,
     WebhookSubscriptionRow,
 )
+from modelreg.store.sql.lists import TextList, member_of
 from modelreg.store.sql.tables import PlainRow, core_table
 from modelreg.store.sql.unit import SqlUnit
 
@@ -337,7 +338,7 @@ def _latest_policies() -> Select[Any]:
         select(func.max(other.revision)).where(other.scope == PolicyRevisionRow.scope)
     ).scalar_subquery()
     return select(*core_table(PolicyRevisionRow).c).where(
-        PolicyRevisionRow.scope.in_(bindparam("scopes", expanding=True)),
+        member_of(PolicyRevisionRow.scope, bindparam("scopes", type_=TextList())),
         PolicyRevisionRow.revision == highest,
     )
 

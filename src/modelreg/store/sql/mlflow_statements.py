@@ -28,6 +28,7 @@ from modelreg.domain.filters import Query
 from modelreg.domain.permissions import Visibility
 from modelreg.domain.tracking import Stage
 from modelreg.store.sql import search
+from modelreg.store.sql.lists import IntegerList, TextList, member_of
 from modelreg.store.sql.tables import (
     AliasRow,
     ModelTagRow,
@@ -121,7 +122,7 @@ def _latest() -> Any:
 
 LATEST = _latest()
 MODEL = select(*MODEL_COLUMNS).where(_M.name == bindparam("name"))
-BY_IDS = _VIEWS.where(_V.id.in_(bindparam("ids", expanding=True)))
+BY_IDS = _VIEWS.where(member_of(_V.id, bindparam("ids", type_=IntegerList())))
 
 
 def _latest_by_stage() -> Any:
@@ -132,7 +133,7 @@ def _latest_by_stage() -> Any:
     stage index (the few versions ever given a stage, across models) and the model's versions.
     Grouping every version by stage, as ``latest_versions_by_stage`` does, reads them all.
     Both parts yield version ids, so the views are read by primary key."""
-    names: BindParameter[Any] = bindparam("names", expanding=True)
+    names: BindParameter[Any] = bindparam("names", type_=TextList())
     named = aliased(RegisteredModelRow)
     walked, walked_extras = aliased(ModelVersionRow), aliased(VersionExtrasRow)
     unstaged = (
@@ -159,12 +160,12 @@ def _latest_by_stage() -> Any:
         .join(staged_model, staged_model.id == staged_version.model_id)
         .where(
             staged_extras.stage.in_([stage for stage in Stage if stage is not Stage.NONE]),
-            staged_model.name.in_(names),
+            member_of(staged_model.name, names),
         )
         .subquery()
     )
     ids = union_all(
-        select(unstaged).select_from(named).where(named.name.in_(names)),
+        select(unstaged).select_from(named).where(member_of(named.name, names)),
         select(ranked.c.id).where(ranked.c.rank == 1),
     )
     return _VIEWS.where(_V.id.in_(ids)).order_by(_V.version.desc())
@@ -176,8 +177,8 @@ LATEST_BY_STAGE = _latest_by_stage()
 def _key_values() -> Any:
     """Tags and aliases of versions and of models, one row each: (kind, owner id, key, text
     value, number), ordered by kind, owner and key as the registry orders them."""
-    version_ids: BindParameter[Any] = bindparam("version_ids", expanding=True)
-    model_ids: BindParameter[Any] = bindparam("model_ids", expanding=True)
+    version_ids: BindParameter[Any] = bindparam("version_ids", type_=IntegerList())
+    model_ids: BindParameter[Any] = bindparam("model_ids", type_=IntegerList())
     aliased_version = aliased(ModelVersionRow)
 
     def kind(code: str) -> Any:
@@ -193,16 +194,16 @@ def _key_values() -> Any:
             VersionTagRow.key,
             VersionTagRow.value,
             no_number.label("number"),
-        ).where(VersionTagRow.version_id.in_(version_ids)),
+        ).where(member_of(VersionTagRow.version_id, version_ids)),
         select(kind("va"), AliasRow.version_id, AliasRow.name, no_text, no_number).where(
-            AliasRow.version_id.in_(version_ids)
+            member_of(AliasRow.version_id, version_ids)
         ),
         select(
             kind("mt"), ModelTagRow.model_id, ModelTagRow.key, ModelTagRow.value, no_number
-        ).where(ModelTagRow.model_id.in_(model_ids)),
+        ).where(member_of(ModelTagRow.model_id, model_ids)),
         select(kind("ma"), AliasRow.model_id, AliasRow.name, no_text, aliased_version.version)
         .join(aliased_version, aliased_version.id == AliasRow.version_id)
-        .where(AliasRow.model_id.in_(model_ids)),
+        .where(member_of(AliasRow.model_id, model_ids)),
     )
     columns = found.selected_columns
     return found.order_by(columns.kind, columns.owner, columns.key)

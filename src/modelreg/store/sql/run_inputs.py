@@ -22,6 +22,7 @@ from modelreg.domain.provenance import (
     provenance_of,
 )
 from modelreg.domain.tracking import RunNotFoundError
+from modelreg.store.sql.lists import TextList, member_of
 from modelreg.store.sql.tracking import (
     DatasetRow,
     RunInputRow,
@@ -43,12 +44,12 @@ _INPUTS = (
         DatasetRow.profile,
     )
     .join(DatasetRow, DatasetRow.id == RunInputRow.dataset_id)
-    .where(RunInputRow.run_id.in_(bindparam("run_ids", expanding=True)))
+    .where(member_of(RunInputRow.run_id, bindparam("run_ids", type_=TextList())))
     .order_by(RunInputRow.run_id, RunInputRow.position)
 )
 _MODEL_INPUTS = (
     select(RunModelInputRow.run_id, RunModelInputRow.model_id)
-    .where(RunModelInputRow.run_id.in_(bindparam("run_ids", expanding=True)))
+    .where(member_of(RunModelInputRow.run_id, bindparam("run_ids", type_=TextList())))
     .order_by(RunModelInputRow.run_id, RunModelInputRow.model_id)
 )
 # A registration's one read of its run's provenance: the commit tags, then the datasets in the

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 
 from modelreg.domain.tracking import Metric, ModelOutput, Run, RunInfo
+from modelreg.store.sql.lists import TextList, member_of
 from modelreg.store.sql.run_inputs import dataset_inputs, model_inputs
 from modelreg.store.sql.tables import PlainRow
 from modelreg.store.sql.tracking import (
@@ -33,7 +34,7 @@ from modelreg.store.sql.tracking import (
 def _by_run(table: type[RunParamRow] | type[RunTagRow]) -> Any:
     return (
         select(table.run_id, table.key, table.value)
-        .where(table.run_id.in_(bindparam("run_ids", expanding=True)))
+        .where(member_of(table.run_id, bindparam("run_ids", type_=TextList())))
         .order_by(table.run_id, table.key)
     )
 
@@ -55,7 +56,7 @@ def _latest() -> Any:
             RunMetricRow.dataset_digest,
             rank.label("rank"),
         )
-        .where(RunMetricRow.run_id.in_(bindparam("run_ids", expanding=True)))
+        .where(member_of(RunMetricRow.run_id, bindparam("run_ids", type_=TextList())))
         .subquery()
     )
     return select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.run_id, ranked.c.key)
@@ -65,7 +66,7 @@ _PARAMS = _by_run(RunParamRow)
 _TAGS = _by_run(RunTagRow)
 _OUTPUTS = (
     select(RunOutputRow.run_id, RunOutputRow.model_id, RunOutputRow.step)
-    .where(RunOutputRow.run_id.in_(bindparam("run_ids", expanding=True)))
+    .where(member_of(RunOutputRow.run_id, bindparam("run_ids", type_=TextList())))
     .order_by(RunOutputRow.run_id, RunOutputRow.step, RunOutputRow.model_id)
 )
 _LATEST_METRICS = _latest()

@@ -20,6 +20,7 @@ from modelreg.domain.scans import (
     ReleasedFile,
     Verdict,
 )
+from modelreg.store.sql.lists import TextList, member_of
 from modelreg.store.sql.scan_tables import BlobScanRow, QuarantineOverrideRow, QuarantineReleaseRow
 from modelreg.store.sql.tables import ModelVersionRow, PlainRow, RegisteredModelRow, VersionFileRow
 from modelreg.store.sql.unit import SqlUnit
@@ -199,6 +200,6 @@ _SCANS_OF = (  # read by every push and registration: plain rows, no ORM objects
         BlobScanRow.findings,
         BlobScanRow.scanned_at,
     )
-    .where(BlobScanRow.digest.in_(bindparam("digests", expanding=True)))
+    .where(member_of(BlobScanRow.digest, bindparam("digests", type_=TextList())))
     .order_by(BlobScanRow.digest, BlobScanRow.engine)
 )
