@@ -26,7 +26,9 @@ Workload, all through ``MlflowClient`` (the unmodified client, HTTP retries off)
 3. alias lookup latency (``get_model_version_by_alias``);
 4. artifact upload (``log_artifact``) and download (``download_artifacts``) of one file of
    ``--transfer-mib`` MiB (1 GiB; 256 MiB with --quick), in MB/s, each after writing and
-   deleting as many bytes in the scratch folder (``touch_memory``; its rate is printed);
+   deleting as many bytes in the scratch folder (``touch_memory``; its rate is printed), and
+   writing them again with ``fsync`` (``durable_write``: what a server that makes an upload
+   durable before answering, as modelreg does, cannot beat);
 5. the server's peak memory: the sum of VmHWM over its process tree.
 
 Latencies are medians (p50) and p90 of repeated calls. Figures go to stdout (and --json).
@@ -244,6 +246,7 @@ def print_table(all_results: list[Results]) -> None:
         ("upload (MB/s)", lambda f: f"{f['upload_MBps']:.0f}"),
         ("download (MB/s)", lambda f: f"{f['download_MBps']:.0f}"),
         ("  page-cache write (MB/s)", lambda f: f"{f['page_cache_write_MBps']:.0f}"),
+        ("  durable write (MB/s)", lambda f: f"{f['durable_write_MBps']:.0f}"),
         ("server peak RSS (MiB)", lambda f: f"{f['peak_rss_MiB']:.0f}"),
     ]
     header = f"{'':28}" + "".join(f"{r.target:>14}" for r in all_results)
