@@ -19,6 +19,8 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.dialects import mysql
+from sqlalchemy.exc import CompileError
 
 from modelreg.store.sql.lists import IntegerList, TextList, member_of
 
@@ -77,3 +79,9 @@ def test_one_statement_text_whatever_the_length(engine: Engine):
     event.remove(engine, "before_cursor_execute", record)
     assert len(sent) == 3
     assert len(set(sent)) == 1
+
+
+def test_other_databases_are_refused_and_the_default_dialect_shows_it():
+    assert str(BY_ID).endswith("WHERE list_things.id IN (:ids)")
+    with pytest.raises(CompileError, match="SQLite and PostgreSQL, not mysql"):
+        BY_ID.compile(dialect=mysql.dialect())

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Integer, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -72,3 +73,15 @@ def _sqlite(element: member_of, compiler: SQLCompiler, **kw: Any) -> str:
 def _postgresql(element: member_of, compiler: SQLCompiler, **kw: Any) -> str:
     column, values = list(element.clauses)
     return f"{compiler.process(column, **kw)} = ANY({compiler.process(values, **kw)})"
+
+
+@compiles(member_of)
+def _other(element: member_of, compiler: SQLCompiler, **kw: Any) -> str:
+    # ``str(statement)`` (SQLAlchemy's default dialect) shows it; other databases are not
+    # supported, and an IN over one JSON text would silently match nothing there.
+    if compiler.dialect.name != "default":
+        raise CompileError(
+            f"member_of is written for SQLite and PostgreSQL, not {compiler.dialect.name}"
+        )
+    column, values = list(element.clauses)
+    return f"{compiler.process(column, **kw)} IN ({compiler.process(values, **kw)})"
