@@ -185,17 +185,7 @@ def durable_write(scratch: Path, size: int) -> float:
     answering, as modelreg does (blobs/local.py): no such server can store faster than this
     disk. ``mlflow server`` answers once the bytes are in the page cache, which is bounded by
     the page-cache write above instead."""
-    spare = scratch / "durable.bin"
-    block = b"\1" * MiB
-    began = time.perf_counter()
-    with spare.open("wb") as handle:
-        for _ in range(size // MiB):
-            handle.write(block)
-        handle.flush()
-        os.fsync(handle.fileno())
-    elapsed = time.perf_counter() - began
-    spare.unlink()
-    return size / MiB / elapsed
+    return _timed_write(scratch / "durable.bin", size, durable=True)
 
 
 def write_big_file(big: Path, mib: int) -> None:
@@ -214,12 +204,19 @@ def touch_memory(scratch: Path, size: int) -> float:
     later ones, and the MLflow client writes each download into the page cache: without this,
     whichever server is measured first meets cold memory. The rate is the physical reference
     printed beside the transfers."""
-    spare = scratch / "touch.bin"
+    return _timed_write(scratch / "touch.bin", size, durable=False)
+
+
+def _timed_write(spare: Path, size: int, *, durable: bool) -> float:
+    """Write ``size`` bytes to ``spare`` (and fsync them), delete it; the rate in MB/s."""
     block = b"\0" * MiB
     began = time.perf_counter()
     with spare.open("wb") as handle:
         for _ in range(size // MiB):
             handle.write(block)
+        if durable:
+            handle.flush()
+            os.fsync(handle.fileno())
     elapsed = time.perf_counter() - began
     spare.unlink()
     return size / MiB / elapsed
