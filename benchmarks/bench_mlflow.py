@@ -66,6 +66,7 @@ from mlflow_workload import (
     measure_transfers,
     prepare,
     prepare_floor,
+    round_ratios,
     write_big_file,
 )
 from sqlalchemy import create_engine, text
@@ -261,6 +262,20 @@ def print_table(all_results: list[Results]) -> None:
         print(f"{label:28}" + "".join(cells))
 
 
+def print_round_ratios(all_results: list[Results]) -> None:
+    """modelreg against each mlflow target, round by round (interleaved runs only)."""
+    figures = {result.target: result.figures for result in all_results}
+    if "modelreg" not in figures:
+        return
+    for theirs in ("mlflow", "mlflow-w1"):
+        ratios = round_ratios(figures, "modelreg", theirs) if theirs in figures else {}
+        if not ratios:
+            continue
+        print(f"\nmodelreg vs {theirs}, per round (lowest / median / highest):")
+        for key, (low, middle, high) in ratios.items():
+            print(f"  {key:28}{low:6.1f}x {middle:6.1f}x {high:6.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -295,6 +310,7 @@ def main() -> None:
         run = sequential if args.sequential else interleaved
         all_results = run(wanted, root, scratch, args)
     print_table(all_results)
+    print_round_ratios(all_results)
     if args.json:
         args.json.write_text(json.dumps([r.__dict__ for r in all_results], indent=2))
 

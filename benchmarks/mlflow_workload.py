@@ -122,21 +122,31 @@ def measure_metadata(
     samples: dict[str, dict[str, list[float]]] = {
         t.server.name: {key: [] for key in LATENCIES} for t in targets
     }
+    # Each round's figure per call (create: mean ms; others: median ms), for ratios per round.
+    by_round: dict[str, dict[str, list[float]]] = {
+        t.server.name: {key: [] for key in ("create_version_ms", *LATENCIES)} for t in targets
+    }
     per_round_creates = max(1, args.creates // rounds)
     per_round_repeat = max(1, args.repeat // rounds)
     for number in range(rounds):
         shift = number % len(targets)
         for target in targets[shift:] + targets[:shift]:
             mlflow.set_tracking_uri(target.server.url)
+            name = target.server.name
             began = time.perf_counter()
             for _ in range(per_round_creates):
                 target.create()
-            creates[target.server.name] += time.perf_counter() - began
+            elapsed = time.perf_counter() - began
+            creates[name] += elapsed
+            by_round[name]["create_version_ms"].append(elapsed / per_round_creates * 1000)
             for key, call in target.calls.items():
+                taken = []
                 for _ in range(per_round_repeat):
                     began = time.perf_counter()
                     call()
-                    samples[target.server.name][key].append((time.perf_counter() - began) * 1000)
+                    taken.append((time.perf_counter() - began) * 1000)
+                samples[name][key].extend(taken)
+                by_round[name][key].append(statistics.median(taken))
     figures: dict[str, dict[str, Any]] = {}
     total = per_round_creates * rounds
     for name, elapsed in creates.items():
@@ -150,6 +160,7 @@ def measure_metadata(
                 "p50_ms": statistics.median(values),
                 "p90_ms": values[int(len(values) * 0.9) - 1],
             }
+        found["rounds"] = by_round[name]
         figures[name] = found
     return figures
 
@@ -220,3 +231,19 @@ def _timed_write(spare: Path, size: int, *, durable: bool) -> float:
     elapsed = time.perf_counter() - began
     spare.unlink()
     return size / MiB / elapsed
+
+
+def round_ratios(
+    figures: dict[str, dict[str, Any]], ours: str, theirs: str
+) -> dict[str, tuple[float, float, float]]:
+    """Per call, the lowest, median and highest of ``theirs / ours`` over the rounds, each
+    round's two figures measured minutes apart at most: how steady a run's ratio was."""
+    found: dict[str, tuple[float, float, float]] = {}
+    mine, other = figures[ours].get("rounds"), figures[theirs].get("rounds")
+    if not mine or not other:
+        return found
+    for key, values in mine.items():
+        ratios = sorted(b / a for a, b in zip(values, other[key], strict=True) if a > 0)
+        if ratios:
+            found[key] = (ratios[0], statistics.median(ratios), ratios[-1])
+    return found
