@@ -31,7 +31,9 @@ Workload, all through ``MlflowClient`` (the unmodified client, HTTP retries off)
    durable before answering, as modelreg does, cannot beat);
 5. the server's peak memory: the sum of VmHWM over its process tree.
 
-Latencies are medians (p50) and p90 of repeated calls. Figures go to stdout (and --json).
+Latencies are medians (p50) and p90 of repeated calls. Figures go to stdout (and --json), then,
+for interleaved runs, modelreg's ratio to each mlflow target round by round (lowest, median,
+highest).
 
 By default every target is up at once and the metadata calls (1-3) run in ``--rounds`` rounds
 across them, each target making its share of each call in every round, in a rotating order
