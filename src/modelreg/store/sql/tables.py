@@ -57,9 +57,9 @@ class UTCDateTime(TypeDecorator[datetime]):
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
         """On SQLite, the stored text parsed as UTC in one step: a page of 100 versions reads
         200 timestamps, and parsing then attaching the zone took 1.4 us each, against 0.24."""
-        if dialect.name != "sqlite":
-            return super().result_processor(dialect, coltype)
         fallback = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite":
+            return fallback
 
         def process(value: Any) -> datetime | None:
             if value is None:
