@@ -139,3 +139,37 @@ def test_an_upload_cut_short_stores_nothing_and_leaves_no_partial_file(url: str,
     content = _content(MiB)  # the path is still free, and the server still serves
     assert httpx.put(f"{url}{path}", content=content, timeout=60).status_code == 200
     assert httpx.get(f"{url}{path}", timeout=60).content == content
+
+
+def test_a_client_forcing_multipart_transfers_falls_back_to_whole_files(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """MLflow's documented setting for large artifacts asks for a multipart upload (and a
+    pre-signed download) whatever ``server-info`` says; the client must fall back to plain
+    transfers, not fail."""
+    monkeypatch.setenv("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "true")
+    monkeypatch.setenv("MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD", "true")
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", str(MiB))
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE", str(MiB))
+    monkeypatch.setenv("MLFLOW_MULTIPART_DOWNLOAD_MINIMUM_FILE_SIZE", str(MiB))
+    source = tmp_path / "large.bin"
+    source.write_bytes(_content(3 * MiB + 5))
+    run_id, root = _run_root(url)
+
+    MlflowClient(tracking_uri=url).log_artifact(run_id, str(source), "model")
+    pulled = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="model/large.bin", dst_path=str(tmp_path / "pulled")
+    )
+
+    assert Path(pulled).read_bytes() == source.read_bytes()
+    refused = httpx.post(
+        f"{url}/api/2.0/mlflow-artifacts/mpu/create/{root}/model",
+        json={"path": "large.bin", "num_parts": 4},
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error_code"] == "NOT_IMPLEMENTED"
+    assert refused.json()["message"].startswith(
+        "Multipart upload is not supported for the current artifact repository"
+    )
+    listed = MlflowClient(tracking_uri=url).list_artifacts(run_id, "model")
+    assert [(f.path, f.file_size) for f in listed] == [("model/large.bin", 3 * MiB + 5)]

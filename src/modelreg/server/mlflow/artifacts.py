@@ -1,6 +1,7 @@
 """MLflow's artifact proxy (``/api/2.0/mlflow-artifacts/artifacts``): list, upload, download and
 delete artifacts, stored in modelreg's content-addressed blob store; plus ``server-info``, which
-tells the client to use plain (not multipart) transfers, and the catch-all answers for MLflow
+tells the client to use plain (not multipart) transfers, the refusal of multipart uploads that
+makes a client which asks anyway fall back to them, and the catch-all answers for MLflow
 endpoints modelreg does not serve."""
 
 from __future__ import annotations
@@ -177,6 +178,29 @@ def server_info() -> Response:
             "multipart_uploads_enabled": False,
             "multipart_downloads_enabled": False,
         }
+    )
+
+
+# MLflow's own words for "this artifact store has no multipart uploads": the client compares the
+# message (not the code) and, on a match, falls back to one streamed PUT.
+NO_MULTIPART = "Multipart upload is not supported for the current artifact repository"
+
+
+def multipart_not_supported(path: str) -> Response:
+    """``mpu/create``, ``complete`` and ``abort``. A client with
+    ``MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true`` asks for a multipart upload whatever
+    ``server-info`` says; refused in MLflow's words, it streams the file whole instead, as it
+    does against ``mlflow server`` on a local artifact store. (Answered with 400, not MLflow's
+    501: a refusal that will not change is never a 5xx here.)"""
+    raise MlflowError("NOT_IMPLEMENTED", f"{NO_MULTIPART} (modelreg stores each file whole)")
+
+
+for _step in ("create", "complete", "abort"):
+    router.add_api_route(
+        f"/api/2.0/mlflow-artifacts/mpu/{_step}/{{path:path}}",
+        multipart_not_supported,
+        methods=["POST"],
+        include_in_schema=False,
     )
 
 
