@@ -16,6 +16,7 @@ from modelreg.server.app import create_app
 from modelreg.settings import Settings
 from modelreg.wiring import Services, open_services
 from tests import databases
+from tests.factories import opaque_bytes
 from tests.s3server import s3_env, s3_server  # noqa: F401  (S3 fixtures for every suite)
 
 
@@ -73,7 +74,7 @@ def model_dir(tmp_path: Path) -> Path:
     """A small model folder: weights, a config and a nested file."""
     folder = tmp_path / "model"
     (folder / "sub").mkdir(parents=True)
-    (folder / "weights.bin").write_bytes(os.urandom(200_000))
+    (folder / "weights.bin").write_bytes(opaque_bytes(200_000))
     (folder / "config.json").write_text('{"layers": 3}')
     (folder / "sub" / "tokenizer.txt").write_text("a b c\n")
     return folder

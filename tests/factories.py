@@ -13,6 +13,19 @@ from modelreg.hashing import DigestHasher
 ZERO_DIGEST = "blake3:" + "0" * 64
 
 
+def opaque_bytes(size: int) -> bytes:
+    """``size`` random bytes that the scanner takes for plain data, whatever the draw.
+
+    Plain ``os.urandom`` output now and then starts like a format the scanner reads (``0x08``
+    is an ONNX model when the file is named ``*.onnx``, ``0x80 0x02`` a pickle, ``PK`` a zip):
+    read as such it is unreadable, so suspicious, and the pull the test makes is refused. A
+    leading zero byte starts none of them (not a pickle opcode, and as a safetensors header
+    length it would need five more zero bytes)."""
+    if size <= 0:
+        return b""
+    return b"\x00" + os.urandom(size - 1)
+
+
 def digest_of(data: bytes, algorithm: str = "blake3") -> Digest:
     hasher = DigestHasher(algorithm)
     hasher.update(data)
@@ -56,7 +69,7 @@ def write_model_dir(root: Path, files: Mapping[str, bytes]) -> Path:
 def random_model_dir(root: Path, size: int = 50_000) -> Path:
     return write_model_dir(
         root,
-        {"weights.bin": os.urandom(size), "config.json": b'{"k": 1}', "sub/vocab.txt": b"a\nb\n"},
+        {"weights.bin": opaque_bytes(size), "config.json": b'{"k": 1}', "sub/vocab.txt": b"a\nb\n"},
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from modelreg import Client, ModelVersion
 from tests.e2e.conftest import RunningServer
+from tests.factories import opaque_bytes
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def push_concurrently(
 ) -> ConcurrentPushes:
     """Every push carries the same ``shared.bin`` (so the servers store that blob at the same
     time) and its own ``own.txt`` (so each version can be told apart afterwards)."""
-    shared = os.urandom(shared_size)
+    shared = opaque_bytes(shared_size)
     folders: dict[str, list[Path]] = {label: [] for label in servers}
     for label in servers:
         for i in range(pushes_per_server):

@@ -23,6 +23,7 @@ from tests.e2e.conftest import (
     run_cli,
     tree_bytes,
 )
+from tests.factories import opaque_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +61,7 @@ def cli(request: pytest.FixtureRequest, tmp_path: Path, server: ServerFactory) -
 def model_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "model"
     (folder / "sub").mkdir(parents=True)
-    (folder / "weights.bin").write_bytes(os.urandom(150_000))
+    (folder / "weights.bin").write_bytes(opaque_bytes(150_000))
     (folder / "config.json").write_text('{"layers": 3}')
     (folder / "sub" / "tokenizer.txt").write_text("a b c\n")
     return folder
@@ -115,7 +116,7 @@ def test_push_list_show_search_alias_pull_history(
     assert first.stdout.strip() == "churn/1"
 
     single = tmp_path / "v2.bin"
-    single.write_bytes(os.urandom(70_000))
+    single.write_bytes(opaque_bytes(70_000))
     second = cli(
         "push", single, "--model", "churn", "--metric", "auc=0.95", "--alias", "candidate"
     ).ok()

@@ -8,7 +8,6 @@ boundary with sizes that are not multiples of anything the server uses.
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 import uuid
@@ -22,6 +21,7 @@ import pytest
 
 from modelreg.hashing import digest_file
 from tests.e2e.mlflow_target import MLFLOW_ENV, modelreg_server
+from tests.factories import opaque_bytes
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -54,7 +54,7 @@ def url(server_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def _content(size: int) -> bytes:
-    return os.urandom(size)
+    return opaque_bytes(size)
 
 
 def _run_root(url: str) -> tuple[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import httpx
@@ -13,6 +12,7 @@ from modelreg import AliasNotFoundError, Client
 from modelreg.store.sql.tables import AliasRow, Base, ModelVersionRow
 from tests import databases
 from tests.e2e.conftest import ServerFactory, clean_env, free_port, run_cli, tree_bytes
+from tests.factories import opaque_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -40,8 +40,8 @@ def test_server_on_postgres_pushes_pulls_and_moves_aliases(
     with httpx.Client(base_url=running.url, timeout=30) as http:
         assert http.get("/api/v1/info").json()["database"] == "postgresql"
 
-    v1_dir = _folder(tmp_path / "v1", os.urandom(120_000))
-    v2_dir = _folder(tmp_path / "v2", os.urandom(80_000))
+    v1_dir = _folder(tmp_path / "v1", opaque_bytes(120_000))
+    v2_dir = _folder(tmp_path / "v2", opaque_bytes(80_000))
     with Client(running.url, cache_dir=tmp_path / "cache", user="pg-user") as client:
         v1 = client.push("pg-model", v1_dir, metrics={"auc": 0.81}, tags={"team": "risk"})
         v2 = client.push("pg-model", v2_dir, metrics={"auc": 0.9}, alias="production")

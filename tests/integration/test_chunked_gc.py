@@ -4,13 +4,13 @@ chunks it shared with a kept version stay and that version still pulls byte-iden
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
 from modelreg.blobs.chunks import ChunkedStore
 from modelreg.client.client import Client
 from modelreg.client.embedded import EmbeddedTransport
+from tests.factories import opaque_bytes
 
 MIB = 1 << 20
 
@@ -21,11 +21,11 @@ def test_gc_frees_the_chunks_only_a_deleted_version_used(services, tmp_path: Pat
     assert isinstance(store, ChunkedStore)
     weights = tmp_path / "model" / "weights.bin"
     weights.parent.mkdir()
-    weights.write_bytes(os.urandom(12 * MIB))
+    weights.write_bytes(opaque_bytes(12 * MIB))
     client.push("llm", weights)
     with weights.open("r+b") as handle:
         handle.seek(6 * MIB)
-        handle.write(os.urandom(MIB))
+        handle.write(opaque_bytes(MIB))
     client.push("llm", weights)
     kept = weights.read_bytes()
     both = store.usage()

@@ -4,7 +4,6 @@ and stores only the chunks that changed, and an interrupted push resumes where i
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 import httpx
@@ -21,6 +20,7 @@ from modelreg.domain.digests import Digest
 from modelreg.domain.errors import UnavailableError
 from modelreg.hashing import digest_file
 from modelreg.server.app import create_app
+from tests.factories import opaque_bytes
 
 MIB = 1 << 20
 SIZE = 24 * MIB
@@ -67,7 +67,7 @@ def rewrite_regions(path: Path, offsets: list[int], length: int) -> None:
     with path.open("r+b") as handle:
         for offset in offsets:
             handle.seek(offset)
-            handle.write(os.urandom(length))
+            handle.write(opaque_bytes(length))
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def weights(tmp_path: Path) -> Path:
     path.parent.mkdir()
     with path.open("wb") as handle:
         for _ in range(SIZE // MIB):
-            handle.write(os.urandom(MIB))
+            handle.write(opaque_bytes(MIB))
     return path
 
 

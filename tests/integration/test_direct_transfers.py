@@ -23,6 +23,7 @@ from modelreg.hashing import digest_file
 from modelreg.server.app import create_app
 from modelreg.settings import Settings
 from modelreg.wiring import Services, open_services
+from tests.factories import opaque_bytes
 from tests.s3server import REGION, MotoServer
 
 pytestmark = pytest.mark.s3
@@ -80,7 +81,7 @@ def test_push_and_pull_go_straight_to_the_bucket(http, s3_server, bucket, tmp_pa
     model.mkdir()
     (model / "config.json").write_text('{"layers": 2}')
     # two parts, below the 8 MiB from which files go in chunks (test_s3_chunks.py)
-    (model / "weights.bin").write_bytes(os.urandom(PART + 1234))
+    (model / "weights.bin").write_bytes(opaque_bytes(PART + 1234))
     sdk = Client(http_client=http, user="alice", cache_dir=tmp_path / "cache")
 
     version = sdk.push("direct-model", model)
@@ -184,7 +185,7 @@ def test_without_direct_transfers_the_server_carries_the_bytes(
     services = open_services(settings)
     model = tmp_path / "model"
     model.mkdir()
-    (model / "weights.bin").write_bytes(os.urandom(3 * MiB))
+    (model / "weights.bin").write_bytes(opaque_bytes(3 * MiB))
     try:
         with TestClient(create_app(services=services), raise_server_exceptions=False) as http:
             sdk = Client(http_client=http, user="alice", cache_dir=tmp_path / "cache")

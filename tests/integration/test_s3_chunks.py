@@ -4,7 +4,6 @@ staging keys; the server only lists, signs and verifies (docs/dedup.md, docs/sto
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from modelreg.hashing import digest_file
 from modelreg.server.app import create_app
 from modelreg.service.gc import GarbageCollector
 from modelreg.wiring import Services, open_services
+from tests.factories import opaque_bytes
 from tests.integration.test_direct_transfers import bucket_keys, s3_settings
 from tests.s3server import MotoServer
 
@@ -167,7 +167,7 @@ def start_session(http: TestClient, path: Path) -> tuple[str, Digest]:
 @pytest.mark.parametrize("tamper", ["other-bytes", "shorter"])
 def test_a_tampered_staged_chunk_is_refused_and_deleted(http, s3_server, bucket, tmp_path, tamper):
     source = tmp_path / "w.bin"
-    source.write_bytes(os.urandom(9 * MiB))
+    source.write_bytes(opaque_bytes(9 * MiB))
     upload_id, digest = start_session(http, source)
     cut = cut_file(source)
     chunk_list = {"chunks": [{"digest": str(c.digest), "size": c.size} for _, c in cut]}
@@ -204,7 +204,7 @@ def test_staged_chunks_of_an_abandoned_push_are_collected(
     http, s3_services, s3_server, bucket, tmp_path
 ):
     source = tmp_path / "w.bin"
-    source.write_bytes(os.urandom(9 * MiB))
+    source.write_bytes(opaque_bytes(9 * MiB))
     upload_id, digest = start_session(http, source)
     cut = cut_file(source)
     chunk_list = {"chunks": [{"digest": str(c.digest), "size": c.size} for _, c in cut]}
@@ -237,7 +237,7 @@ def test_without_direct_transfers_chunks_go_to_the_server(
     try:
         with TestClient(create_app(services=services)) as http:
             source = tmp_path / "w.bin"
-            source.write_bytes(os.urandom(9 * MiB))
+            source.write_bytes(opaque_bytes(9 * MiB))
             upload_id, digest = start_session(http, source)
             cut = cut_file(source)
             chunk_list = {"chunks": [{"digest": str(c.digest), "size": c.size} for _, c in cut]}

@@ -1,7 +1,6 @@
 """The SDK end to end, embedded and over HTTP, on SQLite and PostgreSQL (the ``client`` fixture)."""
 
 import contextlib
-import os
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ from modelreg.domain.tracking import Stage
 from modelreg.server.mlflow.deps import MlflowServices
 from modelreg.settings import Settings
 from modelreg.wiring import Services
-from tests.factories import make_draft, read_tree, write_model_dir
+from tests.factories import make_draft, opaque_bytes, read_tree, write_model_dir
 
 # -- helpers ---------------------------------------------------------------------------------
 
@@ -90,7 +89,7 @@ def test_push_pull_folder_round_trip_is_byte_identical(client, model_dir, tmp_pa
 
 def test_push_pull_single_file_round_trip(client, tmp_path):
     source = tmp_path / "model.onnx"
-    source.write_bytes(os.urandom(70_000))
+    source.write_bytes(opaque_bytes(70_000))
     version = client.push("onnx-model", source)
     assert [(f.path, f.size) for f in version.files] == [("model.onnx", 70_000)]
     dest = client.pull("onnx-model", tmp_path / "out")
@@ -613,7 +612,7 @@ def test_pull_over_http_fails_without_cache_when_blob_is_gone(remote, services, 
 
 def test_corrupted_blob_is_detected_on_pull_and_nothing_is_written(client, settings, tmp_path):
     source = tmp_path / "weights.bin"
-    source.write_bytes(os.urandom(30_000))
+    source.write_bytes(opaque_bytes(30_000))
     version = client.push("m", source)
     stored = stored_blob_path(settings, version.files[0].digest)
     assert stored.read_bytes() == source.read_bytes()
