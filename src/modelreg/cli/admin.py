@@ -112,6 +112,11 @@ def check(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     from modelreg.store.sql.engine import make_engine
 
     engine = make_engine(_settings(home, database_url, None).resolved_database_url())
+    if migrate.scripted_head() != migrate.head_revision():
+        raise ConflictError(
+            f"modelreg expects revision {migrate.head_revision()} but the newest migration is "
+            f"{migrate.scripted_head()}: migrate.HEAD is out of date"
+        )
     if migrate.current_revision(engine) != migrate.head_revision():
         raise ConflictError("the database is not at the latest revision; run 'modelreg db upgrade'")
     drift = migrate.schema_drift(engine)
