@@ -28,10 +28,16 @@ def postgres_url(worker_id: str) -> Iterator[str]:
     databases.drop_postgres_database(name)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return databases.migrated_sqlite(tmp_path_factory.mktemp("template") / "registry.db")
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'registry.db'}"
+        template: Path = request.getfixturevalue("sqlite_template")
+        return databases.copy_migrated_sqlite(template, tmp_path / "registry.db")
     url: str = request.getfixturevalue("postgres_url")
     databases.truncate_all(url)
     return url
