@@ -61,6 +61,7 @@ def postgres_unavailable(reason: str) -> None:
 def create_postgres_database(name: str, *, migrated: bool = True) -> str:
     """(Re)create database ``name``, migrated to head unless ``migrated`` is false; returns its
     URL."""
+    _forget(make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False))
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -79,6 +80,7 @@ def create_postgres_database(name: str, *, migrated: bool = True) -> str:
 
 
 def drop_postgres_database(name: str) -> None:
+    _forget(make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False))
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -86,11 +88,37 @@ def drop_postgres_database(name: str) -> None:
 
 
 def truncate_all(url: str) -> None:
-    engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+    """Empty every table and restart every sequence, as ``TRUNCATE ... RESTART IDENTITY``
+    would. ``DELETE`` is used because the tables hold a test's few rows: ``TRUNCATE`` gives
+    each of the 48 tables a new file and took ~0.17 s per test, ``DELETE`` ~0.02 s."""
+    engine, statements = _emptying(url)
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+        connection.exec_driver_sql(statements)
+
+
+_EMPTYING: dict[str, tuple[Engine, str]] = {}
+
+
+def _emptying(url: str) -> tuple[Engine, str]:
+    """An engine for ``url`` (kept for the worker's life) and the statements that empty it."""
+    if url not in _EMPTYING:
+        engine = create_engine(url, pool_size=1, pool_pre_ping=True)
+        with engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT sequence_schema, sequence_name FROM information_schema.sequences")
+            )
+            sequences = [f'"{schema}"."{name}"' for schema, name in found]
+        tables = reversed(Base.metadata.sorted_tables)  # our own table names, not input
+        deletes = [f'DELETE FROM "{t.name}"' for t in tables]  # noqa: S608
+        restarts = [f"ALTER SEQUENCE {sequence} RESTART" for sequence in sequences]
+        _EMPTYING[url] = (engine, "; ".join(deletes + restarts))
+    return _EMPTYING[url]
+
+
+def _forget(url: str) -> None:
+    kept = _EMPTYING.pop(url, None)
+    if kept is not None:
+        kept[0].dispose()
 
 
 @contextmanager
