@@ -86,8 +86,10 @@ def _compact(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def model_version(view: MlflowVersionView) -> dict[str, Any]:
+    """As ``mlflow server`` writes a version: no ``status_message`` when there is none (the
+    client then reads None, not ""), and, as protobuf's JSON never does, no empty lists."""
     extras = view.extras
-    document = {
+    document: dict[str, Any] = {
         "name": view.model_name,
         "version": str(view.version),
         "creation_timestamp": ms(view.created_at),
@@ -98,12 +100,13 @@ def model_version(view: MlflowVersionView) -> dict[str, Any]:
         "source": extras.source or version_artifact_uri(view.model_name, view.version),
         "run_id": view.run_id or "",
         "status": _STATUS[view.status],
-        "status_message": "",
-        "tags": tags(view.tags),
         "run_link": extras.run_link,
-        "aliases": list(view.aliases),
     }
-    if extras.logged_model_id is not None:  # the only field that may be absent
+    if view.tags:
+        document["tags"] = tags(view.tags)
+    if view.aliases:
+        document["aliases"] = list(view.aliases)
+    if extras.logged_model_id is not None:
         document["model_id"] = extras.logged_model_id
     return document
 
