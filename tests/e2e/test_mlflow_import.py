@@ -1,6 +1,8 @@
 """``modelreg import mlflow --from URI`` against a real ``mlflow server`` (SQLite backend,
 ``--serve-artifacts``) started by the test on 127.0.0.1: models, versions, tags, descriptions,
-aliases and files arrive, and a second run copies nothing."""
+aliases and files arrive, and a second run copies nothing. With that server up, the registry
+calls of an MLflow session are also made to both servers and their answers compared: the same
+status codes, error codes, fields and types."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytest.importorskip("mlflow")
@@ -349,3 +352,159 @@ def test_an_import_into_a_server_keeps_what_mlflow_code_loads_by_stage(
             )
         )
         assert (loaded / "weights.bin").read_bytes() == b"s" * 64
+
+
+# -- the same calls against both servers -------------------------------------------------------
+
+# Fields modelreg writes where mlflow server writes none: who registered a version or owns a
+# model (mlflow's open server records no user), and a version's aliases in searches and in a
+# model's latest versions (mlflow fills them in only when one version is read).
+MODELREG_ADDS = {"user_id", "aliases"}
+# Calls where modelreg answers more than mlflow server: an update answers the whole model, where
+# mlflow answers its name and new description only.
+ANSWERS_MORE = {"PATCH registered-models/update"}
+
+
+def _shape(value: object) -> object:
+    """A JSON document's structure: keys and value types, not values; a list's shape is that of
+    all its elements together, so neither their order nor which one has a field matters."""
+    if isinstance(value, dict):
+        return {key: _shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        merged: object = None
+        for item in value:
+            merged = _merge(merged, _shape(item))
+        return [] if merged is None else [merged]
+    return type(value).__name__
+
+
+def _merge(first: object, second: object) -> object:
+    if isinstance(first, dict) and isinstance(second, dict):
+        return {key: _merge(first.get(key), second.get(key)) for key in {*first, *second}}
+    if isinstance(first, list) and isinstance(second, list):
+        return [_merge(first[0] if first else None, second[0] if second else None)]
+    return second if first is None else first
+
+
+def _differences(ours: object, theirs: object, added: set[str] | None, at: str = "") -> list[str]:
+    """Where ``ours`` lacks or changes what ``theirs`` has, or adds a field not in ``added``
+    (None: any)."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        found = [f"{at}.{key}: missing" for key in theirs if key not in ours]
+        for key in ours:
+            if key in theirs:
+                found += _differences(ours[key], theirs[key], added, f"{at}.{key}")
+            elif added is not None and key not in added:
+                found.append(f"{at}.{key}: not in mlflow's answer")
+        return found
+    if isinstance(ours, list) and isinstance(theirs, list) and ours and theirs:
+        return _differences(ours[0], theirs[0], added, f"{at}[]")
+    return [] if ours == theirs else [f"{at}: {ours} where mlflow has {theirs}"]
+
+
+def _calls(http: httpx.Client, run_id: str) -> dict[str, tuple[int, object]]:
+    """The registry calls of a typical MLflow session, each answer as (status, shape)."""
+    api = "/api/2.0/mlflow"
+    source = f"runs:/{run_id}/model"
+    steps: list[tuple[str, str, dict[str, object]]] = [
+        (
+            "POST",
+            "registered-models/create",
+            {"name": "parity", "description": "d", "tags": [{"key": "t", "value": "v"}]},
+        ),
+        ("POST", "registered-models/create", {"name": "parity"}),
+        ("POST", "registered-models/create", {"name": "plain"}),
+        (
+            "POST",
+            "model-versions/create",
+            {
+                "name": "parity",
+                "source": source,
+                "run_id": run_id,
+                "description": "vd",
+                "tags": [{"key": "k", "value": "v"}],
+            },
+        ),
+        ("POST", "model-versions/create", {"name": "parity", "source": source, "run_id": run_id}),
+        ("POST", "registered-models/alias", {"name": "parity", "alias": "champ", "version": "1"}),
+        (
+            "POST",
+            "model-versions/set-tag",
+            {"name": "parity", "version": "2", "key": "a", "value": "b"},
+        ),
+        (
+            "POST",
+            "model-versions/transition-stage",
+            {
+                "name": "parity",
+                "version": "2",
+                "stage": "Staging",
+                "archive_existing_versions": False,
+            },
+        ),
+        ("GET", "registered-models/get", {"name": "parity"}),
+        ("GET", "registered-models/get", {"name": "plain"}),
+        ("GET", "registered-models/get", {"name": "missing"}),
+        ("GET", "model-versions/get", {"name": "parity", "version": "1"}),
+        ("GET", "model-versions/get", {"name": "parity", "version": "2"}),
+        ("GET", "model-versions/get", {"name": "parity", "version": "9"}),
+        ("GET", "model-versions/search", {"filter": "name = 'parity'"}),
+        ("GET", "model-versions/search", {"filter": "name = 'parity'", "max_results": 1}),
+        ("GET", "model-versions/search", {"filter": "nonsense ~ 1"}),
+        ("GET", "registered-models/search", {"filter": "name LIKE 'p%'"}),
+        ("GET", "registered-models/get-latest-versions", {"name": "parity"}),
+        ("GET", "registered-models/alias", {"name": "parity", "alias": "champ"}),
+        ("GET", "registered-models/alias", {"name": "parity", "alias": "nope"}),
+        ("GET", "model-versions/get-download-uri", {"name": "parity", "version": "1"}),
+        (
+            "PATCH",
+            "model-versions/update",
+            {"name": "parity", "version": "1", "description": "new"},
+        ),
+        ("PATCH", "registered-models/update", {"name": "plain", "description": "x"}),
+        ("DELETE", "registered-models/alias", {"name": "parity", "alias": "champ"}),
+        ("DELETE", "model-versions/delete-tag", {"name": "parity", "version": "2", "key": "a"}),
+        ("DELETE", "model-versions/delete", {"name": "parity", "version": "2"}),
+        ("DELETE", "registered-models/delete", {"name": "plain"}),
+    ]
+    answers: dict[str, tuple[int, object]] = {}
+    for number, (method, path, fields) in enumerate(steps):
+        if method == "GET":
+            response = http.get(f"{api}/{path}", params=fields)
+        else:
+            response = http.request(method, f"{api}/{path}", json=fields)
+        body = response.json()
+        if response.status_code >= 400:  # the code and status must agree, not the wording
+            shape: object = {"error_code": body.get("error_code")}
+        else:
+            shape = _shape(body)
+        answers[f"{number:02d} {method} {path}"] = (response.status_code, shape)
+    return answers
+
+
+def test_modelreg_answers_the_registry_calls_in_mlflow_servers_shape(
+    mlflow_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The same calls to mlflow server and to modelreg: the same status codes, error codes,
+    fields and types (values differ: timestamps, run ids)."""
+    for key, value in MLFLOW_ENV.items():
+        monkeypatch.setenv(key, value)
+    (tmp_path / "target").mkdir()
+    answers = {}
+    with modelreg_server(tmp_path / "target") as modelreg_url:
+        for name, url in (("mlflow", mlflow_url), ("modelreg", modelreg_url)):
+            client = MlflowClient(tracking_uri=url, registry_uri=url)
+            run_id = client.create_run(client.create_experiment("parity")).info.run_id
+            _log_files(client, run_id, tmp_path / name, {"weights.bin": b"p" * 64})
+            with httpx.Client(base_url=url, timeout=60) as http:
+                answers[name] = _calls(http, run_id)
+    differences = {}
+    for call, (their_status, theirs) in answers["mlflow"].items():
+        our_status, ours = answers["modelreg"][call]
+        added = None if call.split(" ", 1)[1] in ANSWERS_MORE else MODELREG_ADDS
+        found = _differences(ours, theirs, added)
+        if our_status != their_status:
+            found.append(f"status {our_status} where mlflow has {their_status}")
+        if found:
+            differences[call] = found
+    assert not differences, json.dumps(differences, indent=1)

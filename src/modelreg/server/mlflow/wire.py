@@ -112,18 +112,25 @@ def model_version(view: MlflowVersionView) -> dict[str, Any]:
 
 
 def registered_model(view: MlflowModelView) -> dict[str, Any]:
-    return {
+    """As ``mlflow server`` writes a model: no empty description, no empty lists (the client
+    reads the same either way)."""
+    document: dict[str, Any] = {
         "name": view.name,
         "creation_timestamp": ms(view.created_at),
         "last_updated_timestamp": ms(view.updated_at),
         "user_id": view.owner or "",
-        "description": view.description,
-        "latest_versions": [model_version(version) for version in view.latest_versions],
-        "tags": tags(view.tags),
-        "aliases": [
-            {"alias": alias, "version": str(version)} for alias, version in view.aliases.items()
-        ],
     }
+    if view.description:
+        document["description"] = view.description
+    if view.latest_versions:
+        document["latest_versions"] = [model_version(v) for v in view.latest_versions]
+    if view.tags:
+        document["tags"] = tags(view.tags)
+    if view.aliases:
+        document["aliases"] = [
+            {"alias": alias, "version": str(version)} for alias, version in view.aliases.items()
+        ]
+    return document
 
 
 # -- tracking -----------------------------------------------------------------------------------
