@@ -15,6 +15,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -31,7 +32,12 @@ with warnings.catch_warnings():
 from modelreg import Client
 from modelreg.domain.errors import QuarantinedError
 from tests.e2e.conftest import clean_env, free_port, run_cli
-from tests.e2e.mlflow_target import forget_client_sessions, modelreg_server, wait_until_healthy
+from tests.e2e.mlflow_target import (
+    forget_client_sessions,
+    modelreg_server,
+    too_old,
+    wait_until_healthy,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore")]
 
@@ -402,9 +408,44 @@ def _differences(ours: object, theirs: object, added: set[str] | None, at: str =
     return [] if ours == theirs else [f"{at}: {ours} where mlflow has {theirs}"]
 
 
-def _calls(http: httpx.Client, run_id: str) -> dict[str, tuple[int, object]]:
-    """The registry calls of a typical MLflow session, each answer as (status, shape)."""
-    api = "/api/2.0/mlflow"
+class Calls:
+    """Calls to one server, each answer kept as (status, shape), keyed by its turn and path."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self.http = http
+        self.answers: dict[str, tuple[int, object]] = {}
+
+    def ask(self, method: str, path: str, fields: dict[str, object], *, named: str = "") -> Any:
+        url = f"/api/2.0/mlflow/{path}"
+        if method == "GET":
+            response = self.http.get(url, params=fields)
+        else:
+            response = self.http.request(method, url, json=fields)
+        body = response.json()
+        if response.status_code >= 400:  # the code and status must agree, not the wording
+            shape: object = {"error_code": body.get("error_code")}
+        else:
+            shape = _shape(body)
+        turn = f"{len(self.answers):02d} {method} {named or path}"
+        self.answers[turn] = (response.status_code, shape)
+        return body
+
+
+def _compare(answers: dict[str, dict[str, tuple[int, object]]]) -> dict[str, list[str]]:
+    differences = {}
+    for call, (their_status, theirs) in answers["mlflow"].items():
+        our_status, ours = answers["modelreg"][call]
+        added = None if call.split(" ", 1)[1] in ANSWERS_MORE else MODELREG_ADDS
+        found = _differences(ours, theirs, added)
+        if our_status != their_status:
+            found.append(f"status {our_status} where mlflow has {their_status}")
+        if found:
+            differences[call] = found
+    return differences
+
+
+def _registry_calls(http: httpx.Client, run_id: str) -> dict[str, tuple[int, object]]:
+    """The registry calls of a typical MLflow session."""
     source = f"runs:/{run_id}/model"
     steps: list[tuple[str, str, dict[str, object]]] = [
         (
@@ -467,19 +508,10 @@ def _calls(http: httpx.Client, run_id: str) -> dict[str, tuple[int, object]]:
         ("DELETE", "model-versions/delete", {"name": "parity", "version": "2"}),
         ("DELETE", "registered-models/delete", {"name": "plain"}),
     ]
-    answers: dict[str, tuple[int, object]] = {}
-    for number, (method, path, fields) in enumerate(steps):
-        if method == "GET":
-            response = http.get(f"{api}/{path}", params=fields)
-        else:
-            response = http.request(method, f"{api}/{path}", json=fields)
-        body = response.json()
-        if response.status_code >= 400:  # the code and status must agree, not the wording
-            shape: object = {"error_code": body.get("error_code")}
-        else:
-            shape = _shape(body)
-        answers[f"{number:02d} {method} {path}"] = (response.status_code, shape)
-    return answers
+    calls = Calls(http)
+    for method, path, fields in steps:
+        calls.ask(method, path, fields)
+    return calls.answers
 
 
 def test_modelreg_answers_the_registry_calls_in_mlflow_servers_shape(
@@ -497,14 +529,65 @@ def test_modelreg_answers_the_registry_calls_in_mlflow_servers_shape(
             run_id = client.create_run(client.create_experiment("parity")).info.run_id
             _log_files(client, run_id, tmp_path / name, {"weights.bin": b"p" * 64})
             with httpx.Client(base_url=url, timeout=60) as http:
-                answers[name] = _calls(http, run_id)
-    differences = {}
-    for call, (their_status, theirs) in answers["mlflow"].items():
-        our_status, ours = answers["modelreg"][call]
-        added = None if call.split(" ", 1)[1] in ANSWERS_MORE else MODELREG_ADDS
-        found = _differences(ours, theirs, added)
-        if our_status != their_status:
-            found.append(f"status {our_status} where mlflow has {their_status}")
-        if found:
-            differences[call] = found
+                answers[name] = _registry_calls(http, run_id)
+    differences = _compare(answers)
+    assert not differences, json.dumps(differences, indent=1)
+
+
+def _tracking_calls(http: httpx.Client, name: str) -> dict[str, tuple[int, object]]:
+    """The tracking calls the registry flows make: experiments, runs and what they log, logged
+    models (MLflow 3), each with an error or two."""
+    calls = Calls(http)
+    ask = calls.ask
+    tag = [{"key": "t", "value": "v"}]
+    created = ask("POST", "experiments/create", {"name": name, "tags": tag})
+    experiment = created["experiment_id"]
+    ask("POST", "experiments/create", {"name": name})
+    ask("GET", "experiments/get", {"experiment_id": experiment})
+    ask("GET", "experiments/get-by-name", {"experiment_name": name})
+    ask("GET", "experiments/get-by-name", {"experiment_name": f"{name}-missing"})
+    ask("POST", "experiments/search", {"filter": f"name = '{name}'", "max_results": 10})
+    started = ask(
+        "POST", "runs/create", {"experiment_id": experiment, "start_time": 1, "tags": tag}
+    )
+    run = started["run"]["info"]["run_id"]
+    metric = {"key": "m", "value": 1.5, "timestamp": 2, "step": 0}
+    ask("POST", "runs/log-batch", {"run_id": run, "metrics": [metric], "params": tag, "tags": tag})
+    ask("POST", "runs/log-metric", {"run_id": run, **metric, "value": 2.5, "step": 1})
+    ask("POST", "runs/log-parameter", {"run_id": run, "key": "p", "value": "1"})
+    ask("POST", "runs/set-tag", {"run_id": run, "key": "k", "value": "v"})
+    ask("GET", "runs/get", {"run_id": run})
+    ask("GET", "runs/get", {"run_id": "0" * 32})
+    ask("GET", "metrics/get-history", {"run_id": run, "metric_key": "m"})
+    ask("POST", "runs/update", {"run_id": run, "status": "FINISHED", "end_time": 5})
+    ask("POST", "runs/search", {"experiment_ids": [experiment], "filter": "metrics.m > 1"})
+    ask("POST", "runs/search", {"experiment_ids": [experiment], "filter": "metrics.m >>> 1"})
+    ask("GET", "artifacts/list", {"run_id": run})
+    ask("POST", "runs/delete-tag", {"run_id": run, "key": "k"})
+    ask("POST", "runs/delete", {"run_id": run})
+    ask("POST", "runs/restore", {"run_id": run})
+    ask("POST", "experiments/update", {"experiment_id": experiment, "new_name": f"{name}-2"})
+    ask("POST", "experiments/set-experiment-tag", {"experiment_id": experiment, **tag[0]})
+    if too_old("3.0", "logged models") is None:
+        logged = {"experiment_id": experiment, "name": "lm", "source_run_id": run, "params": tag}
+        model = ask("POST", "logged-models", logged)["model"]["info"]["model_id"]
+        ask("GET", f"logged-models/{model}", {}, named="logged-models/ID")
+        ready = {"model_id": model, "status": "LOGGED_MODEL_READY"}
+        ask("PATCH", f"logged-models/{model}", ready, named="logged-models/ID")
+        ask("POST", "logged-models/search", {"experiment_ids": [experiment]})
+        ask("GET", f"logged-models/m-{'0' * 32}", {}, named="logged-models/UNKNOWN")
+    ask("POST", "experiments/delete", {"experiment_id": experiment})
+    return calls.answers
+
+
+def test_modelreg_answers_the_tracking_calls_in_mlflow_servers_shape(
+    mlflow_url: str, tmp_path: Path
+):
+    (tmp_path / "target").mkdir()
+    answers = {}
+    with modelreg_server(tmp_path / "target") as modelreg_url:
+        for name, url in (("mlflow", mlflow_url), ("modelreg", modelreg_url)):
+            with httpx.Client(base_url=url, timeout=60) as http:
+                answers[name] = _tracking_calls(http, f"parity-{name}")
+    differences = _compare(answers)
     assert not differences, json.dumps(differences, indent=1)

@@ -166,7 +166,7 @@ def list_run_artifacts(msg: MessageDep, ms: MlflowDep) -> Response:
         entry = wire.file_info(child)
         entry["path"] = f"{inner}/{child.name}" if inner else child.name
         files.append(entry)
-    return wire.ok({"root_uri": run.info.artifact_uri, "files": files})
+    return wire.ok({"root_uri": run.info.artifact_uri, **({"files": files} if files else {})})
 
 
 @router.get("/api/3.0/mlflow/server-info")

@@ -152,7 +152,9 @@ def create_run(msg: MessageDep, ms: MlflowDep) -> Response:
         start_time=wire.from_ms(msg.integer("start_time")),
         tags=msg.key_values("tags"),
     )
-    return wire.ok({"run": wire.run(found)})
+    # A new run has no outputs yet; mlflow server's answer leaves the field out (a read of the
+    # run has it, empty), and the client then reads None.
+    return wire.ok({"run": {k: v for k, v in wire.run(found).items() if k != "outputs" or v}})
 
 
 @router.get(f"{RUNS}/get")

@@ -79,7 +79,9 @@ def number(value: float) -> float | str:
 
 
 def _compact(document: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in document.items() if value is not None}
+    """Without absent values and empty lists, as protobuf's JSON (so ``mlflow server``) writes a
+    message; the client reads the same either way."""
+    return {key: value for key, value in document.items() if value is not None and value != []}
 
 
 # -- registry -----------------------------------------------------------------------------------
@@ -144,7 +146,10 @@ def experiment(found: Experiment) -> dict[str, Any]:
         "lifecycle_stage": found.lifecycle_stage.value,
         "last_update_time": ms(found.updated_at),
         "creation_time": ms(found.created_at),
-        "tags": tags(found.tags),
+        # What mlflow server answers without workspaces (server-info says they are off); the
+        # client reads None when the field is missing.
+        "workspace": "default",
+        **({"tags": tags(found.tags)} if found.tags else {}),
     }
 
 
@@ -182,25 +187,29 @@ def run_info(info: RunInfo) -> dict[str, Any]:
 def run(found: Run) -> dict[str, Any]:
     return {
         "info": run_info(found.info),
-        "data": {
-            "metrics": [metric(m) for m in found.metrics],
-            "params": tags(found.params),
-            "tags": tags(found.tags),
-        },
-        "inputs": {
-            "dataset_inputs": [dataset_input(item) for item in found.inputs],
-            "model_inputs": [{"model_id": item.model_id} for item in found.model_inputs],
-        },
-        "outputs": {
-            "model_outputs": [{"model_id": o.model_id, "step": o.step} for o in found.outputs]
-        },
+        "data": _compact(
+            {
+                "metrics": [metric(m) for m in found.metrics],
+                "params": tags(found.params),
+                "tags": tags(found.tags),
+            }
+        ),
+        "inputs": _compact(
+            {
+                "dataset_inputs": [dataset_input(item) for item in found.inputs],
+                "model_inputs": [{"model_id": item.model_id} for item in found.model_inputs],
+            }
+        ),
+        "outputs": _compact(
+            {"model_outputs": [{"model_id": o.model_id, "step": o.step} for o in found.outputs]}
+        ),
     }
 
 
 def dataset_input(found: DatasetInput) -> dict[str, Any]:
     data = found.dataset
     return {
-        "tags": tags(found.tags),
+        **({"tags": tags(found.tags)} if found.tags else {}),
         "dataset": _compact(
             {
                 "name": data.name,
@@ -225,16 +234,15 @@ def logged_model(found: LoggedModel) -> dict[str, Any]:
                 "last_updated_timestamp_ms": ms(found.updated_at),
                 "artifact_uri": found.artifact_uri,
                 "status": found.status.value,
-                "status_message": found.status_message,
+                "status_message": found.status_message or None,
                 "model_type": found.model_type,
                 "source_run_id": found.source_run_id,
                 "tags": tags(found.tags),
             }
         ),
-        "data": {
-            "params": tags(found.params),
-            "metrics": [metric(m) for m in found.metrics],
-        },
+        "data": _compact(
+            {"params": tags(found.params), "metrics": [metric(m) for m in found.metrics]}
+        ),
     }
 
 
