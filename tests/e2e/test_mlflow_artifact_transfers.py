@@ -64,17 +64,22 @@ def _run_root(url: str) -> tuple[str, str]:
     return run.info.run_id, run.info.artifact_uri.removeprefix("mlflow-artifacts:/")
 
 
-def test_a_file_of_many_batches_round_trips_with_its_digest(url: str, tmp_path: Path):
-    source = tmp_path / "weights.bin"
-    source.write_bytes(_content(9 * MiB + 12_345))
+def _log_and_download(url: str, tmp_path: Path, name: str, size: int) -> tuple[Path, str, str]:
+    """A file of ``size`` random bytes logged under a new run's ``model/`` with the client and
+    downloaded again, checked equal; returns the file, the run id and its artifact root."""
+    source = tmp_path / name
+    source.write_bytes(_content(size))
     run_id, root = _run_root(url)
-
     MlflowClient(tracking_uri=url).log_artifact(run_id, str(source), "model")
     pulled = mlflow.artifacts.download_artifacts(
-        run_id=run_id, artifact_path="model/weights.bin", dst_path=str(tmp_path / "pulled")
+        run_id=run_id, artifact_path=f"model/{name}", dst_path=str(tmp_path / "pulled")
     )
-
     assert Path(pulled).read_bytes() == source.read_bytes()
+    return source, run_id, root
+
+
+def test_a_file_of_many_batches_round_trips_with_its_digest(url: str, tmp_path: Path):
+    source, _, root = _log_and_download(url, tmp_path, "weights.bin", 9 * MiB + 12_345)
     digest, _ = digest_file(source)
     with httpx.stream("GET", f"{url}{ARTIFACTS}/{root}/model/weights.bin") as response:
         assert response.headers["x-modelreg-digest"] == str(digest)
@@ -152,16 +157,8 @@ def test_a_client_forcing_multipart_transfers_falls_back_to_whole_files(
     monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", str(MiB))
     monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE", str(MiB))
     monkeypatch.setenv("MLFLOW_MULTIPART_DOWNLOAD_MINIMUM_FILE_SIZE", str(MiB))
-    source = tmp_path / "large.bin"
-    source.write_bytes(_content(3 * MiB + 5))
-    run_id, root = _run_root(url)
+    _, run_id, root = _log_and_download(url, tmp_path, "large.bin", 3 * MiB + 5)
 
-    MlflowClient(tracking_uri=url).log_artifact(run_id, str(source), "model")
-    pulled = mlflow.artifacts.download_artifacts(
-        run_id=run_id, artifact_path="model/large.bin", dst_path=str(tmp_path / "pulled")
-    )
-
-    assert Path(pulled).read_bytes() == source.read_bytes()
     refused = httpx.post(
         f"{url}/api/2.0/mlflow-artifacts/mpu/create/{root}/model",
         json={"path": "large.bin", "num_parts": 4},
