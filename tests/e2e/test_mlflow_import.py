@@ -35,6 +35,7 @@ from tests.e2e.conftest import clean_env, free_port, run_cli
 from tests.e2e.mlflow_target import (
     forget_client_sessions,
     modelreg_server,
+    requires_mlflow,
     too_old,
     wait_until_healthy,
 )
@@ -49,6 +50,10 @@ MLFLOW_ENV = {
     "DO_NOT_TRACK": "true",
     # The registry under test does not need MLflow's background job workers.
     "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    # Webhooks to a receiver on 127.0.0.1 over http, as the shape comparison creates them
+    # (mlflow server refuses both by default).
+    "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+    "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
 }
 
 
@@ -421,7 +426,7 @@ class Calls:
             response = self.http.get(url, params=fields)
         else:
             response = self.http.request(method, url, json=fields)
-        body = response.json()
+        body = response.json() if response.content else {}
         if response.status_code >= 400:  # the code and status must agree, not the wording
             shape: object = {"error_code": body.get("error_code")}
         else:
@@ -589,5 +594,44 @@ def test_modelreg_answers_the_tracking_calls_in_mlflow_servers_shape(
         for name, url in (("mlflow", mlflow_url), ("modelreg", modelreg_url)):
             with httpx.Client(base_url=url, timeout=60) as http:
                 answers[name] = _tracking_calls(http, f"parity-{name}")
+    differences = _compare(answers)
+    assert not differences, json.dumps(differences, indent=1)
+
+
+def _webhook_calls(http: httpx.Client, name: str) -> dict[str, tuple[int, object]]:
+    """The webhooks API (MLflow 3.3): create, read, list, update, delete, and refusals."""
+    calls = Calls(http)
+    ask = calls.ask
+    events = [{"entity": "MODEL_VERSION", "action": "CREATED"}]  # as the client sends them
+    hook = {
+        "name": name,
+        "url": "http://127.0.0.1:9/hook",
+        "events": events,
+        "secret": "s3cret-for-tests",
+    }
+    created = ask("POST", "webhooks", {**hook, "description": "d"})
+    ident = created["webhook"]["webhook_id"]
+    ask("POST", "webhooks", {**hook, "url": "ftp://127.0.0.1/x"})
+    ask("GET", f"webhooks/{ident}", {}, named="webhooks/ID")
+    ask("GET", "webhooks/0123456789abcdef", {}, named="webhooks/UNKNOWN")
+    ask("GET", "webhooks", {"max_results": 10})
+    update = {"name": f"{name}-2", "status": "DISABLED"}
+    ask("PATCH", f"webhooks/{ident}", update, named="webhooks/ID")
+    ask("DELETE", f"webhooks/{ident}", {}, named="webhooks/ID")
+    ask("DELETE", f"webhooks/{ident}", {}, named="webhooks/ID")
+    return calls.answers
+
+
+@requires_mlflow("3.3", "webhooks")
+def test_modelreg_answers_the_webhook_calls_in_mlflow_servers_shape(
+    mlflow_url: str, tmp_path: Path
+):
+    (tmp_path / "target").mkdir()
+    answers = {}
+    loopback = {"MODELREG_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]'}  # as MLFLOW_ENV does for mlflow
+    with modelreg_server(tmp_path / "target", **loopback) as modelreg_url:
+        for name, url in (("mlflow", mlflow_url), ("modelreg", modelreg_url)):
+            with httpx.Client(base_url=url, timeout=60) as http:
+                answers[name] = _webhook_calls(http, f"hook-{name}")
     differences = _compare(answers)
     assert not differences, json.dumps(differences, indent=1)
