@@ -37,11 +37,9 @@ def migrated_sqlite(path: Path) -> Path:
     engine = make_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
     engine.dispose()
-    leftovers = [
-        p for p in (path.with_name(path.name + "-wal"),) if p.exists() and p.stat().st_size
-    ]
-    if leftovers:
-        raise RuntimeError(f"the template database kept a write-ahead log: {leftovers}")
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        raise RuntimeError(f"the template database kept a write-ahead log: {wal}")
     return path
 
 
@@ -50,6 +48,11 @@ def copy_migrated_sqlite(template: Path, target: Path) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template, target)
     return f"sqlite:///{target}"
+
+
+def _url_of(name: str) -> str:
+    """The URL of database ``name`` on the test server."""
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
 
 def postgres_unavailable(reason: str) -> None:
@@ -61,7 +64,7 @@ def postgres_unavailable(reason: str) -> None:
 def create_postgres_database(name: str, *, migrated: bool = True) -> str:
     """(Re)create database ``name``, migrated to head unless ``migrated`` is false; returns its
     URL."""
-    _forget(make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False))
+    _forget(_url_of(name))
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -71,7 +74,7 @@ def create_postgres_database(name: str, *, migrated: bool = True) -> str:
         postgres_unavailable(str(error).splitlines()[0])
     finally:
         admin.dispose()
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = _url_of(name)
     if migrated:
         engine = create_engine(url)
         migrate.upgrade(engine)
@@ -80,7 +83,7 @@ def create_postgres_database(name: str, *, migrated: bool = True) -> str:
 
 
 def drop_postgres_database(name: str) -> None:
-    _forget(make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False))
+    _forget(_url_of(name))
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -1,8 +1,8 @@
 """``modelreg import mlflow --from URI`` against a real ``mlflow server`` (SQLite backend,
 ``--serve-artifacts``) started by the test on 127.0.0.1: models, versions, tags, descriptions,
-aliases and files arrive, and a second run copies nothing. With that server up, the registry
-calls of an MLflow session are also made to both servers and their answers compared: the same
-status codes, error codes, fields and types."""
+aliases and files arrive, and a second run copies nothing. With that server up, the registry,
+tracking and webhook calls of an MLflow session are also made to both servers and their answers
+compared: the same status codes, error codes, fields and types."""
 
 from __future__ import annotations
 

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision; a new migration must update it (tests/unit/test_migrations.py).
 HEAD = "0015"
-VERSION_TABLE = "alembic_version"
 
 
 def _config(engine: Engine) -> Config:
@@ -89,7 +88,7 @@ def current_revision(engine: Engine) -> str | None:
     """The revision the database is at; None before the first migration. (Alembic keeps one
     row in ``alembic_version`` while the history has a single head, as ours always has.)"""
     with engine.connect() as connection:
-        if not inspect(connection).has_table(VERSION_TABLE):
+        if not inspect(connection).has_table("alembic_version"):
             return None
         found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
         revisions = list(found)
