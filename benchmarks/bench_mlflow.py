@@ -31,9 +31,10 @@ Workload, all through ``MlflowClient`` (the unmodified client, HTTP retries off)
    durable before answering, as modelreg does, cannot beat);
 5. the server's peak memory: the sum of VmHWM over its process tree.
 
-Latencies are medians (p50) and p90 of repeated calls. Figures go to stdout (and --json), then,
-for interleaved runs, modelreg's ratio to each mlflow target round by round (lowest, median,
-highest).
+Latencies are medians (p50) and p90 of repeated calls. Figures go to stdout (and --json), then
+modelreg's ratio to each mlflow target beside the floor's (the most any server could reach) and
+the issue's target, and, for interleaved runs, the ratios round by round (lowest, median,
+highest); ``mlflow_report.py`` prints a saved run's JSON the same way.
 
 By default every target is up at once and the metadata calls (1-3) run in ``--rounds`` rounds
 across them, each target making its share of each call in every round, in a rotating order
@@ -59,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from mlflow_report import report
 from mlflow_workload import (
     SEARCH_MODEL,
     MiB,
@@ -68,7 +70,6 @@ from mlflow_workload import (
     measure_transfers,
     prepare,
     prepare_floor,
-    round_ratios,
     write_big_file,
 )
 from sqlalchemy import create_engine, text
@@ -239,45 +240,6 @@ def floor_server(root: Path, answers: Path, big: Path) -> Server:
     return start("floor", command, "/health", root / "floor.log", {})
 
 
-def print_table(all_results: list[Results]) -> None:
-    rows = [
-        ("create version (per s)", lambda f: f"{f['create_version_per_s']:.1f}"),
-        ("create version (ms)", lambda f: f"{f['create_version_ms']:.1f}"),
-        ("search versions p50 (ms)", lambda f: f"{f['search_versions_100']['p50_ms']:.1f}"),
-        ("search models p50 (ms)", lambda f: f"{f['search_models']['p50_ms']:.1f}"),
-        ("alias lookup p50 (ms)", lambda f: f"{f['alias_lookup']['p50_ms']:.1f}"),
-        ("upload (MB/s)", lambda f: f"{f['upload_MBps']:.0f}"),
-        ("download (MB/s)", lambda f: f"{f['download_MBps']:.0f}"),
-        ("  page-cache write (MB/s)", lambda f: f"{f['page_cache_write_MBps']:.0f}"),
-        ("  durable write (MB/s)", lambda f: f"{f['durable_write_MBps']:.0f}"),
-        ("server peak RSS (MiB)", lambda f: f"{f['peak_rss_MiB']:.0f}"),
-    ]
-    header = f"{'':28}" + "".join(f"{r.target:>14}" for r in all_results)
-    print(header)
-    for label, render in rows:
-        cells = []
-        for result in all_results:
-            try:
-                cells.append(f"{render(result.figures):>14}")
-            except KeyError:  # the floor has no server memory of interest
-                cells.append(f"{'-':>14}")
-        print(f"{label:28}" + "".join(cells))
-
-
-def print_round_ratios(all_results: list[Results]) -> None:
-    """modelreg against each mlflow target, round by round (interleaved runs only)."""
-    figures = {result.target: result.figures for result in all_results}
-    if "modelreg" not in figures:
-        return
-    for theirs in ("mlflow", "mlflow-w1"):
-        ratios = round_ratios(figures, "modelreg", theirs) if theirs in figures else {}
-        if not ratios:
-            continue
-        print(f"\nmodelreg vs {theirs}, per round (lowest / median / highest):")
-        for key, (low, middle, high) in ratios.items():
-            print(f"  {key:28}{low:6.1f}x {middle:6.1f}x {high:6.1f}x")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -311,8 +273,7 @@ def main() -> None:
         write_big_file(scratch / "big.bin", args.transfer_mib)
         run = sequential if args.sequential else interleaved
         all_results = run(wanted, root, scratch, args)
-    print_table(all_results)
-    print_round_ratios(all_results)
+    report(all_results)
     if args.json:
         args.json.write_text(json.dumps([r.__dict__ for r in all_results], indent=2))
 
