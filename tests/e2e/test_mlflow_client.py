@@ -438,6 +438,33 @@ def test_search_versions_filters(client: MlflowClient, catalogue: tuple[str, lis
     assert error_code(excinfo) == "INVALID_PARAMETER_VALUE"
 
 
+def test_search_versions_by_source_path(client: MlflowClient, name: str, tmp_path: Path):
+    run = client.create_run(client.create_experiment(f"e-{uuid.uuid4().hex[:10]}"))
+    run_id = run.info.run_id
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"w" * 1000)
+    sources = []
+    for folder in ("model", "model-b", "Other"):
+        client.log_artifact(run_id, str(weights), folder)
+        sources.append(f"runs:/{run_id}/{folder}")
+    client.create_registered_model(name)
+    for source in sources:
+        client.create_model_version(name, source, run_id)
+
+    def found(condition: str) -> list[str]:
+        versions = client.search_model_versions(f"name = '{name}' AND {condition}")
+        return sorted(v.version for v in versions)
+
+    assert found(f"source_path = '{sources[1]}'") == ["2"]
+    assert found(f"source_path != '{sources[1]}'") == ["1", "3"]
+    assert found(f"source_path LIKE 'runs:/{run_id}/model%'") == ["1", "2"]
+    assert found("source_path LIKE '%/other'") == []  # LIKE is case-sensitive, as in MLflow
+    assert found("source_path ILIKE '%/other'") == ["3"]
+    assert found(f"source_path IN ('{sources[0]}', '{sources[2]}')") == ["1", "3"]
+    assert found(f"source_path NOT IN ('{sources[0]}')") == ["2", "3"]
+    assert found("source_path = 'runs:/elsewhere/model'") == []
+
+
 def test_search_ordering(client: MlflowClient, catalogue: tuple[str, list[str]]):
     prefix, names = catalogue
     models = client.search_registered_models(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from modelreg.domain.entities import VersionStatus
 from modelreg.domain.filters import Target, parse_query
+from modelreg.domain.tracking import Stage
 from modelreg.store.sql.search import model_statement, version_statement
 from modelreg.store.sql.tables import (
     AliasRow,
@@ -24,6 +25,7 @@ from modelreg.store.sql.tables import (
     VersionParamRow,
     VersionTagRow,
 )
+from modelreg.store.sql.tracking import VersionExtrasRow
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -163,6 +165,13 @@ def seed(session: Session) -> None:
             VersionTagRow(version_id=cr1.id, key="stage", value="dev"),
             VersionTagRow(version_id=cr2.id, key="stage", value="prod"),
             VersionTagRow(version_id=ch1.id, key="mlflow.prompt.is_prompt", value="true"),
+            # Registered through MLflow: the source it named.
+            VersionExtrasRow(
+                version_id=cr1.id, stage=Stage.NONE, source="runs:/r1/model", run_link="",
+            ),
+            VersionExtrasRow(
+                version_id=ch1.id, stage=Stage.NONE, source="runs:/r9/Model", run_link="",
+            ),
             AliasRow(
                 model_id=credit.id, name="prod", version_id=cr2.id, updated_at=at("2024-01-11"),
                 updated_by="alice",
@@ -340,6 +349,22 @@ def test_nullable_attribute_comparisons_skip_missing_values(engine):
         "credit-risk/3",
         "credit-risk/1",
     ]
+
+
+def test_mlflow_source_is_the_source_an_mlflow_client_registered_from(engine):
+    assert versions(engine, "mlflow_source = 'runs:/r1/model'") == ["credit-risk/1"]
+    assert versions(engine, "mlflow_source LIKE 'runs:/%'") == ["churn/1", "credit-risk/1"]
+    assert versions(engine, "mlflow_source LIKE '%/model'") == ["credit-risk/1"]
+    assert versions(engine, "mlflow_source ILIKE '%/MODEL'") == ["churn/1", "credit-risk/1"]
+    assert versions(engine, "mlflow_source != 'runs:/r1/model'") == ["churn/1"]
+    # Pushed versions have no MLflow source: missing, and last in either order.
+    assert versions(engine, "mlflow_source IS NULL") == [
+        "churn/2",
+        "credit-risk/3",
+        "credit-risk/2",
+    ]
+    assert versions(engine, "ORDER BY mlflow_source ASC")[:2] == ["credit-risk/1", "churn/1"]
+    assert versions(engine, "ORDER BY mlflow_source DESC")[:2] == ["churn/1", "credit-risk/1"]
 
 
 def test_version_alias_filters(engine):

@@ -52,6 +52,11 @@ def test_model_filters_translate_and_parse(mlflow, modelreg):
             "run_id IN ('r1', 'r2') ORDER BY name ASC, version DESC",
         ),
         (
+            "source_path LIKE 'runs:/r1/%'",
+            [],
+            "mlflow_source LIKE 'runs:/r1/%' ORDER BY created_at DESC, name ASC, version DESC",
+        ),
+        (
             "name = 'm' AND version_number = 3",
             [],
             "name = 'm' AND version = 3 ORDER BY created_at DESC, name ASC, version DESC",
@@ -83,7 +88,7 @@ def test_model_ordering_maps_mlflow_keys():
         "version_number = 'x'",
         "version_number = 2.5",  # not truncated to 2
         "tags.x IS NULL",  # run searches only
-        "source_path = 'runs:/x'",
+        "source_path < 'runs:/x'",
         "name IN 'a'",
         "name = 'unterminated",
     ],

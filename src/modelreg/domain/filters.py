@@ -39,7 +39,9 @@ Fields by target
     models:   name, description, owner, created_at, updated_at, alias, latest_version, tags.<key>
     versions: name (the model's name), version, status, description, created_by, created_at,
               updated_at, alias, run_id, experiment_id, source_commit, parent_version, archived,
-              tags.<key>, params.<key>, metrics.<key>
+              mlflow_source (the URI an MLflow client registered the version from, such as
+              ``runs:/<run id>/model``; missing for pushes), tags.<key>, params.<key>,
+              metrics.<key>
 
 Type rules
     * ``metrics.*``, ``version``, ``parent_version`` and ``latest_version`` (the highest READY
@@ -206,6 +208,7 @@ _ATTRIBUTES: dict[Target, dict[str, _Type]] = {
         "source_commit": _Type.STRING,
         "parent_version": _Type.NUMBER,
         "archived": _Type.BOOLEAN,
+        "mlflow_source": _Type.STRING,
     },
 }
 _PREFIXES: dict[str, FieldKind] = {

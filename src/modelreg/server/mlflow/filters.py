@@ -5,11 +5,11 @@ MLflow filters are ``AND``-ed comparisons (no ``OR``, no parentheses)::
 
     name LIKE 'fraud%' AND tags.`team` = 'risk' AND version_number > 2
 
-* attributes: ``name`` (models and versions), ``run_id``, ``version_number`` (versions);
-  ``source_path`` is not searchable in modelreg;
+* attributes: ``name`` (models and versions), ``run_id``, ``version_number`` and
+  ``source_path`` (versions; modelreg's ``mlflow_source``);
 * ``tag.<key>``/``tags.<key>``, the key optionally in back-quotes or double quotes;
 * operators ``=``, ``!=`` (``<>``), ``LIKE``, ``ILIKE`` for strings, ``IN``/``NOT IN`` lists
-  for ``name`` and ``run_id``, and ``= != < <= > >=`` for ``version_number``;
+  for ``name``, ``run_id`` and ``source_path``, and ``= != < <= > >=`` for ``version_number``;
 * values in single or double quotes, integers for ``version_number``.
 
 MLflow has no escape character in LIKE patterns, so a backslash stays a literal backslash. The
@@ -170,7 +170,12 @@ _STRING_OPS = {"=", "!=", "LIKE", "ILIKE"}
 _LIST_OPS = {"IN", "NOT IN"}
 _NUMBER_OPS = {"=", "!=", "<", "<=", ">", ">="}
 _MODEL_ATTRIBUTES = {"name": "name"}
-_VERSION_ATTRIBUTES = {"name": "name", "run_id": "run_id", "version_number": "version"}
+_VERSION_ATTRIBUTES = {
+    "name": "name",
+    "run_id": "run_id",
+    "version_number": "version",
+    "source_path": "mlflow_source",
+}
 
 
 def _quote(value: str) -> str:
@@ -197,8 +202,6 @@ def _condition(clause: Clause, attributes: dict[str, str]) -> str:
         if clause.key == PROMPT_TAG and hides_prompts:
             return f"({field} IS NULL OR {field} != 'true')"
         return f"{field} {clause.op} {_string(clause.value, clause.op)}"
-    if clause.key == "source_path":
-        raise invalid("Filtering by source_path is not supported by modelreg")
     if clause.key not in attributes:
         raise invalid(
             f"Invalid attribute key '{clause.key}' specified. Valid keys are {sorted(attributes)}"

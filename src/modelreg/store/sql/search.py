@@ -7,7 +7,8 @@ User text only ever reaches the database as bound parameters.
 How each field compiles:
 
 * attributes are columns (``name`` on versions is the model's name; ``latest_version`` is a
-  correlated ``max(version)`` over the model's READY versions that are not archived);
+  correlated ``max(version)`` over the model's READY versions that are not archived;
+  ``mlflow_source`` the version's row in ``mlflow_version_extras``, a correlated subquery);
 * ``name = 'x'`` on versions is ``model_id = (SELECT id ... WHERE name = 'x')``, not a test on
   the joined model: the same rows (names are unique), but PostgreSQL then reads one model's
   versions in index order (``(model_id, created_at, version)``) and stops at the page, where a
@@ -63,6 +64,7 @@ from modelreg.store.sql.tables import (
     VersionParamRow,
     VersionTagRow,
 )
+from modelreg.store.sql.tracking import VersionExtrasRow
 
 __all__ = ["model_statement", "readable_constraint", "version_statement"]
 
@@ -82,10 +84,23 @@ _VERSION_COLUMNS: dict[str, SQLColumnExpression[Any]] = {
     "experiment_id": ModelVersionRow.experiment_id,
     "source_commit": ModelVersionRow.source_commit,
     "parent_version": ModelVersionRow.parent_version,
+    # In a table of its own (MLflow's fields of a version); a pushed version has no row there.
+    "mlflow_source": select(VersionExtrasRow.source)
+    .where(VersionExtrasRow.version_id == ModelVersionRow.id)
+    .correlate(ModelVersionRow)
+    .scalar_subquery(),
 }
 # Columns that can hold NULL, so ORDER BY must put their NULLs last explicitly.
 _NULLABLE_ATTRS = frozenset(
-    {"owner", "latest_version", "run_id", "experiment_id", "source_commit", "parent_version"}
+    {
+        "owner",
+        "latest_version",
+        "run_id",
+        "experiment_id",
+        "source_commit",
+        "parent_version",
+        "mlflow_source",
+    }
 )
 
 _KeyedRow = type[VersionTagRow] | type[VersionParamRow] | type[VersionMetricRow] | type[ModelTagRow]
