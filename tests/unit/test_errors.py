@@ -26,6 +26,7 @@ DOMAIN_ERRORS = [
     errors.UnauthenticatedError,
     errors.VerificationError,
     errors.UnavailableError,
+    errors.StorageFullError,
     errors.ProtectedAliasError,
     errors.PolicyViolationError,
     errors.PolicyNotFoundError,

@@ -22,18 +22,20 @@ start with ``/``. A key therefore never names anything outside the root.
 from __future__ import annotations
 
 import builtins
+import errno
 import os
 import secrets
 import stat as stat_module
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from modelreg.blobs.base import ObjectInfo
 from modelreg.blobs.writeback import WriteBack
-from modelreg.domain.errors import BlobNotFoundError, InvalidArgumentError
+from modelreg.domain.errors import BlobNotFoundError, InvalidArgumentError, StorageFullError
 
 DEFAULT_CHUNK_SIZE = 1 << 20
 PARTIAL_DIR = ".partial"
@@ -190,7 +192,9 @@ class LocalWriter:
         self._temp = temp
         self._fsync = fsync
         # O_EXCL: never share a file with another writer; 0o666 lets the umask decide.
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        with _full_storage_refused(key):
+            fd = os.open(temp, flags, 0o666)
         self._file: BinaryIO | None = os.fdopen(fd, "wb")
         # Without the fsync at commit, nothing is worth writing early (blobs/writeback.py).
         self._writeback = WriteBack(fd) if fsync else None
@@ -198,7 +202,12 @@ class LocalWriter:
     def write(self, data: bytes | memoryview) -> None:
         if self._file is None:
             raise ValueError(f"writer for {self.key!r} is already committed or aborted")
-        self._file.write(data)
+        try:
+            with _full_storage_refused(self.key):
+                self._file.write(data)
+        except StorageFullError:
+            self.abort()  # the partial file goes at once, not at the caller's convenience
+            raise
         if self._writeback is not None:
             self._writeback.wrote(len(data))
 
@@ -206,9 +215,10 @@ class LocalWriter:
         if self._file is None:
             raise ValueError(f"writer for {self.key!r} is already committed or aborted")
         try:
-            self._file.flush()
-            if self._fsync:
-                os.fsync(self._file.fileno())
+            with _full_storage_refused(self.key):
+                self._file.flush()
+                if self._fsync:
+                    os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
             _replace(self._temp, self._target, fsync=self._fsync)
@@ -218,9 +228,31 @@ class LocalWriter:
 
     def abort(self) -> None:
         if self._file is not None:
-            self._file.close()
+            # close() flushes first, which fails again on a full disk; the file goes anyway.
+            with suppress(OSError):
+                self._file.close()
             self._file = None
         self._temp.unlink(missing_ok=True)
+
+
+# A full disk, a quota, a file-size limit (RLIMIT_FSIZE): the storage cannot take the bytes.
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+@contextmanager
+def _full_storage_refused(key: str) -> Iterator[None]:
+    """Turn the operating system's "no room" errors into ``StorageFullError``; other errors
+    pass unchanged."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in _FULL_ERRNOS:
+            raise
+        raise StorageFullError(
+            "the registry's blob storage has no room left; nothing of this upload was kept "
+            f"({error.strerror})",
+            key=key,
+        ) from error
 
 
 def _replace(source: Path, target: Path, *, fsync: bool) -> None:

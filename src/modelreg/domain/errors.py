@@ -177,6 +177,14 @@ class UnavailableError(ModelregError):
     code = "UNAVAILABLE"
 
 
+class StorageFullError(ModelregError):
+    """The blob store or the database has no room for what was sent (a full disk, a quota, a
+    file-size limit); nothing of the request was kept. Retrying helps only once an operator
+    has made room."""
+
+    code = "STORAGE_FULL"
+
+
 def _all_subclasses(cls: type[ModelregError]) -> list[type[ModelregError]]:
     found: list[type[ModelregError]] = [cls]
     for sub in cls.__subclasses__():

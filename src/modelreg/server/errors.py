@@ -46,6 +46,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "METHOD_NOT_ALLOWED": 405,
     "RANGE_NOT_SATISFIABLE": 416,
     "UNAVAILABLE": 503,
+    "STORAGE_FULL": 507,
     "INTERNAL": 500,
 }
 

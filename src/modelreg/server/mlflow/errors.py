@@ -4,7 +4,9 @@ that shape.
 
 Deterministic failures never answer 5xx: the MLflow client retries 500, 502, 503 and 504 with
 back-off for minutes, so only "try again later" (``TEMPORARILY_UNAVAILABLE``) and real bugs
-(``INTERNAL_ERROR``) do.
+(``INTERNAL_ERROR``) do. A full disk is the one 5xx of its own: ``RESOURCE_EXHAUSTED`` with
+507 Insufficient Storage, which the client does not retry (MLflow's table maps that code to
+429, which it would retry for minutes against storage that stays full).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from modelreg.domain.errors import (
     ModelregError,
     NotFoundError,
     PermissionDeniedError,
+    StorageFullError,
     UnauthenticatedError,
     UnavailableError,
 )
@@ -37,6 +40,7 @@ log = logging.getLogger("modelreg.server.mlflow")
 MLFLOW_STATUS: dict[str, int] = {
     "INTERNAL_ERROR": 500,
     "TEMPORARILY_UNAVAILABLE": 503,
+    "RESOURCE_EXHAUSTED": 507,  # MLflow's table says 429; see the module's docstring
     "REQUEST_LIMIT_EXCEEDED": 429,
     "RESOURCE_CONFLICT": 409,
     "ENDPOINT_NOT_FOUND": 404,
@@ -58,6 +62,7 @@ _CODE_FOR_CLASS: tuple[tuple[type[ModelregError], str], ...] = (
     (PermissionDeniedError, "PERMISSION_DENIED"),
     (UnauthenticatedError, "UNAUTHENTICATED"),
     (UnavailableError, "TEMPORARILY_UNAVAILABLE"),
+    (StorageFullError, "RESOURCE_EXHAUSTED"),
 )
 # Codes of errors outside the classes above (other features' errors).
 _CODE_FOR_CODE = {"POLICY_VIOLATION": "INVALID_PARAMETER_VALUE"}

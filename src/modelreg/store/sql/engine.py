@@ -11,7 +11,12 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from modelreg.domain.errors import AlreadyExistsError, InvalidArgumentError, UnavailableError
+from modelreg.domain.errors import (
+    AlreadyExistsError,
+    InvalidArgumentError,
+    StorageFullError,
+    UnavailableError,
+)
 from modelreg.store.base import MetadataTransaction
 from modelreg.store.sql.repository import SqlTransaction
 
@@ -100,6 +105,10 @@ class SqlMetadataStore:
                 reason=str(error.orig)[:200],
             ) from error
         except OperationalError as error:
+            if _is_full(error):
+                raise StorageFullError(
+                    f"the metadata database has no room left; nothing was saved: {error.orig}"
+                ) from error
             raise UnavailableError(f"the metadata database is unavailable: {error.orig}") from error
         except DataError as error:
             # A value the column cannot hold (PostgreSQL: an id beyond int4, a NUL in text).
@@ -116,3 +125,10 @@ class SqlMetadataStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _is_full(error: OperationalError) -> bool:
+    """SQLite's SQLITE_FULL, PostgreSQL's disk_full (SQLSTATE 53100): not worth a retry."""
+    if getattr(error.orig, "sqlstate", None) == "53100":
+        return True
+    return "database or disk is full" in str(error.orig)
