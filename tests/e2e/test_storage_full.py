@@ -8,9 +8,8 @@ write (EFBIG) as a full disk refuses it (ENOSPC), with no privileges needed to s
 
 from __future__ import annotations
 
-import resource
-import signal
 import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ import httpx
 import pytest
 
 from modelreg.hashing import digest_file
-from tests.e2e.conftest import ENTRY, clean_env, free_port
+from tests.e2e.conftest import clean_env, free_port
 from tests.e2e.mlflow_target import (
     MLFLOW_ENV,
     forget_client_sessions,
@@ -40,10 +39,19 @@ MiB = 1024 * 1024
 LIMIT = 8 * MiB
 
 
-def _limit_file_size() -> None:
-    # SIGXFSZ would kill the server at the limit; ignored, the write fails with EFBIG instead.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+# The server's command line: the limit is set in the server's own process before modelreg
+# starts (a ``preexec_fn`` is not safe in a test process that runs threads). SIGXFSZ would
+# kill the server at the limit; ignored, the write fails with EFBIG instead.
+LIMITED_ENTRY = [
+    sys.executable,
+    "-c",
+    "import resource, signal, sys\n"
+    "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+    f"resource.setrlimit(resource.RLIMIT_FSIZE, ({LIMIT}, {LIMIT}))\n"
+    "from modelreg.cli.main import main\n"
+    "sys.argv[0] = 'modelreg'\n"
+    "main()",
+]
 
 
 @pytest.fixture
@@ -52,11 +60,10 @@ def limited_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     port = free_port()
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
-        [*ENTRY, "server", "--host", "127.0.0.1", "--port", str(port), "--home", str(home)],
+        [*LIMITED_ENTRY, "server", "--host", "127.0.0.1", "--port", str(port), "--home", str(home)],
         stdout=log,
         stderr=subprocess.STDOUT,
         env=clean_env(),
-        preexec_fn=_limit_file_size,
     )
     url = f"http://127.0.0.1:{port}"
     try:
