@@ -166,7 +166,7 @@ def test_non_numeric_metric_is_400(http, metric):
 
 @pytest.mark.parametrize(
     ("tags", "status", "code"),
-    [({"bad key!": "v"}, 400, "INVALID_ARGUMENT"), ({"k": "v" * 5001}, 413, "LIMIT_EXCEEDED")],
+    [({"bad key!": "v"}, 400, "INVALID_ARGUMENT"), ({"k": "v" * 100_001}, 413, "LIMIT_EXCEEDED")],
 )
 def test_invalid_tags_are_refused(http, tags, status, code):
     assert_error(http.post(f"{API}/models", json={"name": "m", "tags": tags}), status, code)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event
 
 from modelreg.domain.errors import StorageFullError
@@ -16,7 +17,11 @@ from modelreg.settings import Settings
 from modelreg.wiring import open_services
 
 
-def test_a_full_sqlite_database_is_storage_full_and_keeps_nothing(tmp_path: Path) -> None:
+# Pages of room left: each run fills the database in another statement of a model's creation.
+@pytest.mark.parametrize("headroom", [3, 5, 8, 13, 21])
+def test_a_full_sqlite_database_is_storage_full_and_keeps_nothing(
+    tmp_path: Path, headroom: int
+) -> None:
     services = open_services(Settings(home=tmp_path / "home"))
     try:
         engine = services.metadata.engine
@@ -26,13 +31,15 @@ def test_a_full_sqlite_database_is_storage_full_and_keeps_nothing(tmp_path: Path
         @event.listens_for(engine, "connect")
         def _cap(dbapi_connection: object, _record: object) -> None:
             cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-            cursor.execute(f"PRAGMA max_page_count = {pages + 8}")
+            cursor.execute(f"PRAGMA max_page_count = {pages + headroom}")
             cursor.close()
 
         engine.dispose()  # every connection from now on is capped
         created: list[str] = []
         refused: StorageFullError | None = None
-        for i in range(200):  # ~4 KiB each: the cap is reached long before the end
+        # ~4 KiB each: the cap is reached long before the end, in whichever statement (the
+        # model's INSERT in its savepoint, its tags, the audit entries).
+        for i in range(200):
             try:
                 services.registry.create_model(f"model-{i}", actor="ann", description="d" * 4000)
             except StorageFullError as error:

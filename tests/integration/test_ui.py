@@ -4,7 +4,7 @@ alone."""
 
 import ast
 import re
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
 
 import pytest
@@ -248,6 +248,27 @@ def test_version_page_shows_files_params_metrics_lineage_and_pull_commands(http)
     assert f"modelreg --registry http://testserver pull {MODEL}/1" in html
     assert f'Client("http://testserver").pull("{MODEL}/1"' in html
     assert f"models:/{MODEL}/1" in html
+
+
+@pytest.mark.usefixtures("seeded")
+def test_a_long_tag_value_shows_its_start_in_chips(http, services):
+    long_value = "<b>" + "x" * 99_990 + "</b>"  # 100,000 characters, markup included
+    services.registry.update_version(MODEL, 1, actor="alice", set_tags={"schema": long_value})
+    services.registry.update_model(MODEL, actor="alice", set_tags={"schema": long_value})
+    for page in (f"/models/{MODEL}/versions/1", "/"):
+        html = http.get(page).text
+        chip = re.search(
+            r'<(?:span|a) class="chip tag"([^>]*)>schema<span class="eq">=</span>([^<]*)<', html
+        )
+        assert chip, page
+        assert unescape(chip.group(2)) == "<b>" + "x" * 76 + "…"
+        assert f'title="{escape(long_value[:1000])}…"' in chip.group(1)
+        assert "href=" not in chip.group(1)  # too long for a catalog link
+        # In full only in the edit form, where it can be changed.
+        outside = re.sub(r"<textarea.*?</textarea>", "", html, flags=re.S)
+        at = outside.find("x" * 2000)
+        assert at < 0, (page, outside[max(0, at - 600) : at])
+        assert "<b>xxx" not in html  # escaped wherever it shows
 
 
 @pytest.mark.usefixtures("seeded")

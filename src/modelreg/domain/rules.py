@@ -22,7 +22,7 @@ class Limits:
     name_length: int = 128
     description_length: int = 64 * 1024
     key_length: int = 250
-    tag_value_length: int = 5000
+    tag_value_length: int = 100_000  # MLflow's registry limit: every MLflow tag fits
     param_value_length: int = 6000
     entries_per_mapping: int = 1000
     files_per_version: int = 10_000

@@ -97,11 +97,19 @@ def _position(error: InvalidFilterError) -> int | None:
     return position if isinstance(position, int) else None
 
 
+SUGGESTED_VALUE_LENGTH = 200  # as a tag chip's catalog link (templates/_macros.html)
+
+
 def _suggestions(models: tuple[RegisteredModel, ...]) -> dict[str, list[str]]:
     """Values seen on this page, offered as completions for the owner, tag and alias boxes."""
     owners = Counter(model.owner for model in models if model.owner)
     aliases = Counter(alias for model in models for alias in model.aliases)
-    tags = Counter(f"{key}={value}" for model in models for key, value in model.tags.items())
+    tags = Counter(
+        f"{key}={value}"
+        for model in models
+        for key, value in model.tags.items()
+        if len(value) <= SUGGESTED_VALUE_LENGTH  # a long value is no completion to type
+    )
     return {
         "owners": [owner for owner, _ in owners.most_common(30)],
         "aliases": [alias for alias, _ in aliases.most_common(30)],

@@ -107,7 +107,7 @@ class SqlMetadataStore:
         except OperationalError as error:
             if _is_full(error):
                 raise StorageFullError(
-                    f"the metadata database has no room left; nothing was saved: {error.orig}"
+                    "the metadata database has no room left; nothing was saved"
                 ) from error
             raise UnavailableError(f"the metadata database is unavailable: {error.orig}") from error
         except DataError as error:
@@ -127,8 +127,16 @@ class SqlMetadataStore:
         self.engine.dispose()
 
 
-def _is_full(error: OperationalError) -> bool:
-    """SQLite's SQLITE_FULL, PostgreSQL's disk_full (SQLSTATE 53100): not worth a retry."""
-    if getattr(error.orig, "sqlstate", None) == "53100":
-        return True
-    return "database or disk is full" in str(error.orig)
+def _is_full(error: BaseException) -> bool:
+    """SQLite's SQLITE_FULL, PostgreSQL's disk_full (SQLSTATE 53100): not worth a retry. Looked
+    for along the chain of errors too: SQLite rolls back the whole transaction when it fills,
+    so a savepoint's rollback then fails with "no such savepoint", hiding the cause."""
+    found: BaseException | None = error
+    for _ in range(8):
+        if found is None:
+            return False
+        cause = getattr(found, "orig", found)
+        if getattr(cause, "sqlstate", None) == "53100" or "database or disk is full" in str(cause):
+            return True
+        found = found.__context__
+    return False

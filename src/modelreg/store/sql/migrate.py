@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision; a new migration must update it (tests/unit/test_migrations.py).
-HEAD = "0015"
+HEAD = "0016"
 
 
 def _config(engine: Engine) -> Config:

@@ -203,7 +203,7 @@ class VersionTagRow(Base):
         ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
     )
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
-    value: Mapped[str] = mapped_column(String(5000))
+    value: Mapped[str] = mapped_column(Text)  # up to Limits.tag_value_length (migration 0016)
 
 
 class AliasRow(Base):
