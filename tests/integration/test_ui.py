@@ -272,6 +272,13 @@ def test_a_long_tag_value_shows_its_start_in_chips(http, services):
 
 
 @pytest.mark.usefixtures("seeded")
+def test_a_pushed_version_shows_no_mlflow_fields(http):
+    html = http.get(f"/models/{MODEL}/versions/1").text
+    assert "MLflow source" not in html
+    assert "MLflow stage" not in html
+
+
+@pytest.mark.usefixtures("seeded")
 def test_version_page_shows_when_it_was_last_changed(http, services):
     assert "<dt>Updated</dt>" not in http.get(f"/models/{MODEL}/versions/1").text
     services.registry.update_version(MODEL, 1, actor="alice", description="second thoughts")
@@ -594,6 +601,10 @@ def test_version_page_says_what_each_dataset_of_its_run_was_for_and_where_it_is(
     ms.registry.create_model("credit", actor="alice")
     ms.sources.register("credit", f"runs:/{run.info.id}/model", actor="alice", run_id=run.info.id)
     html = unescape(http.get("/models/credit/versions/1").text)
+    assert f'<dt>MLflow source</dt><dd class="mono">runs:/{run.info.id}/model</dd>' in html
+    assert "MLflow stage" not in html  # None, as every new version
+    ms.stages.transition("credit", 1, "Production", archive_existing=False, actor="alice")
+    assert "<dt>MLflow stage</dt><dd>Production</dd>" in http.get("/models/credit/versions/1").text
     assert 'credit-train@a1b2c3d4</span> <span class="muted">(training, <span' in html
     assert "s3://bank/train.parquet" in html
     assert "holdout@e5f6a7b8</span></dd>" in html  # nothing known beyond its reference

@@ -30,6 +30,7 @@ from modelreg.server.ui.paths import Links
 from modelreg.server.ui.query import format_query
 from modelreg.server.ui.rendering import UiRoute, links_for, render, status_of
 from modelreg.service.registry import Registry
+from modelreg.service.stages import Stages
 from modelreg.service.tracking import Tracking
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
@@ -74,6 +75,8 @@ def version_response(
         "api_url": links.api(routes.url(routes.VERSION, name=name, version=number)),
         "compare_with_previous": _compare_with_previous(links, version),
         "datasets": _datasets_of(request, registry, version),
+        # What an MLflow client registered it from, and its stage: defaults for a push.
+        "mlflow": Stages(registry.store).extras_of([version])[(name, number)],
         "refused": refused.message if refused else None,
         "form": dict(form or {}),
     }
