@@ -1,6 +1,7 @@
 """The quarantine override (docs/scanning.md): who may use it (maintainers, docs/permissions.md),
-its audit once per caller, blob and UTC day, and garbage collection of the per-day keys, over the
-REST API (authentication on), the SDK and MLflow's artifact route, on SQLite and PostgreSQL."""
+its audit (and that of a refused override) once per caller, blob and UTC day, and garbage
+collection of the per-day keys, over the REST API (authentication on), the SDK and MLflow's
+artifact route, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -56,11 +57,17 @@ def test_overriding_needs_the_maintainer_role(auth: Auth, evil_dir: Path, tmp_pa
         403,
         {"model": "fraud", "required_scope": "write"},
     )
-    assert _overriders(auth) == []  # refused: nothing was downloaded, nothing is audited
+    assert _overriders(auth) == []  # refused: nothing was downloaded
+    # ... but each refused caller is on record, once for the day however often it tried.
+    refusals = auth.owner.audit(action="scan.override_refused")
+    assert sorted(entry.actor for entry in refusals) == ["maint", "reader_a", "writer"]
+    assert {(e.model_name, e.version, e.details["digest"]) for e in refusals} == {
+        ("fraud", 1, str(digest))
+    }
 
     for url in urls:
         assert auth.http.get(url, headers={**UNSAFE, **auth.as_("maint")}).content == EVIL
-    assert _overriders(auth) == ["maint"]
+    assert _overriders(auth) == ["maint"]  # its own refusal earlier did not hide this
 
 
 def test_a_refused_override_fails_the_pull_before_anything_is_written(

@@ -10,7 +10,9 @@ caller through the released version, and refusing them under another name protec
 The override is for maintainers (``Action.OVERRIDE_QUARANTINE``; the front end checks it with
 the models holding the blob, ``may_override``). Every download that needs it is audited, once
 per (caller, digest, UTC day): the first is an event in the history of each readable model
-holding the blob, the rest add nothing. The per-day key (``note_override``) only deduplicates
+holding the blob, the rest add nothing. A refused override is audited the same way, as
+``scan.override_refused`` with a key of its own: who tried to get past a quarantine is part of
+the record a compliance review reads. The per-day key (``note_override``) only deduplicates
 those events; garbage collection deletes old keys (``service/gc.py``).
 """
 
@@ -23,7 +25,12 @@ from typing import Any, Protocol
 
 from modelreg.domain.digests import Digest
 from modelreg.domain.entities import Event, FileEntry, ModelVersion
-from modelreg.domain.errors import ConflictError, InvalidArgumentError, QuarantinedError
+from modelreg.domain.errors import (
+    ConflictError,
+    InvalidArgumentError,
+    PermissionDeniedError,
+    QuarantinedError,
+)
 from modelreg.domain.rules import parse_ref
 from modelreg.domain.scans import (
     BlobScan,
@@ -141,7 +148,8 @@ class QuarantineMethods:
         blob never scanned, or scanned by older engines, is scanned first.
 
         ``may_override`` gets the models holding the blob and raises (``PermissionDeniedError``)
-        unless the caller may override on one of them; a refused override audits nothing."""
+        unless the caller may override on one of them; a refused override is audited too
+        (``scan.override_refused``, once per caller, blob and day), then raised."""
         if not self.enforce:
             return
         with self.store.transaction() as tx:
@@ -165,15 +173,33 @@ class QuarantineMethods:
                 digest=str(digest),
                 verdict=str(scan.verdict),
             )
-        may_override(owners)
         readable = {model for model, _ in holders if may_read(model)}
-        now = self.clock()
         shown = [(model, version) for model, version in holders if model in readable]
-        events = _override_events(shown, digest, scan, actor, now, via)
-        with self.store.transaction(write=True) as tx:
-            if tx.note_override(actor, digest, now.date()):
-                for event in events:
-                    tx.add_event(event)
+        try:
+            may_override(owners)
+        except PermissionDeniedError:
+            _audit_override(self.store, self.clock(), shown, digest, scan, actor, via, refused=True)
+            raise
+        _audit_override(self.store, self.clock(), shown, digest, scan, actor, via, refused=False)
+
+
+def _audit_override(
+    store: MetadataStore,
+    now: datetime,
+    shown: list[tuple[str, int]],
+    digest: Digest,
+    scan: BlobScan,
+    actor: str,
+    via: str,
+    *,
+    refused: bool,
+) -> None:
+    action = "scan.override_refused" if refused else "scan.overridden"
+    events = _override_events(shown, digest, scan, actor, now, via, action)
+    with store.transaction(write=True) as tx:
+        if tx.note_override(actor, digest, now.date(), refused=refused):
+            for event in events:
+                tx.add_event(event)
 
 
 def resolve(tx: MetadataTransaction, ref: str) -> ModelVersion:
@@ -258,6 +284,7 @@ def _override_events(
     actor: str,
     now: datetime,
     via: str,
+    action: str,
 ) -> list[Event]:
     """One event per readable model holding the blob (on its newest such version), or one
     registry-wide event for a blob no readable version holds (an MLflow run artifact)."""
@@ -271,11 +298,11 @@ def _override_events(
     for model, version in holders:
         by_model.setdefault(model, []).append(version)
     if not by_model:
-        return [Event("", "scan.overridden", actor, now, details=details, target=f"blob:{digest}")]
+        return [Event("", action, actor, now, details=details, target=f"blob:{digest}")]
     return [
         Event(
             model,
-            "scan.overridden",
+            action,
             actor,
             now,
             version=max(versions),

@@ -32,9 +32,12 @@ class ScanRepository(Protocol):
     def versions_holding(self, digest: Digest) -> list[tuple[str, int]]:
         """(model, version) of every version with a file of ``digest``."""
 
-    def note_override(self, actor: str, digest: Digest, day: date) -> bool:
-        """Record that ``actor`` downloaded ``digest`` with the override on ``day``; False when
-        that was already recorded (so the caller audits only the first time)."""
+    def note_override(
+        self, actor: str, digest: Digest, day: date, *, refused: bool = False
+    ) -> bool:
+        """Record that ``actor`` downloaded ``digest`` with the override on ``day`` (with
+        ``refused``: asked for the override and was refused, a key of its own); False when that
+        was already recorded (so the caller audits only the first time)."""
 
     def count_overrides_before(self, day: date) -> int:
         """How many of the keys ``note_override`` recorded are of days before ``day``."""

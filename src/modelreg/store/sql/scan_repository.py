@@ -21,7 +21,12 @@ from modelreg.domain.scans import (
     Verdict,
 )
 from modelreg.store.sql.lists import TextList, member_of
-from modelreg.store.sql.scan_tables import BlobScanRow, QuarantineOverrideRow, QuarantineReleaseRow
+from modelreg.store.sql.scan_tables import (
+    REFUSED_PREFIX,
+    BlobScanRow,
+    QuarantineOverrideRow,
+    QuarantineReleaseRow,
+)
 from modelreg.store.sql.tables import ModelVersionRow, PlainRow, RegisteredModelRow, VersionFileRow
 from modelreg.store.sql.unit import SqlUnit
 
@@ -107,9 +112,13 @@ class ScanRepositorySql(SqlUnit):
         )
         return [(name, version) for name, version in self.session.execute(statement)]
 
-    def note_override(self, actor: str, digest: Digest, day: date) -> bool:
-        key = {"actor": actor, "digest": str(digest), "day": day}
-        if self.session.get(QuarantineOverrideRow, (actor, str(digest), day)) is not None:
+    def note_override(
+        self, actor: str, digest: Digest, day: date, *, refused: bool = False
+    ) -> bool:
+        # A refusal's key is its own, so it never hides a later, granted override's audit.
+        text = f"{REFUSED_PREFIX}{digest}" if refused else str(digest)
+        key = {"actor": actor, "digest": text, "day": day}
+        if self.session.get(QuarantineOverrideRow, (actor, text, day)) is not None:
             return False
         try:
             with self.session.begin_nested():  # a concurrent download of the same day won

@@ -54,9 +54,14 @@ class QuarantineReleaseRow(Base):
     released_at: Mapped[datetime]
 
 
+# ``QuarantineOverrideRow.digest`` of a refused override: ``refused:<digest>``.
+REFUSED_PREFIX = "refused:"
+
+
 class QuarantineOverrideRow(Base):
-    """That ``actor`` downloaded quarantined ``digest`` with the override on ``day`` (UTC): the
-    audit event is written for the first such download of the day only."""
+    """That ``actor`` downloaded quarantined ``digest`` with the override on ``day`` (UTC), or
+    (``REFUSED_PREFIX``) asked for the override and was refused: the audit event is written for
+    the first of each in the day only."""
 
     __tablename__ = "quarantine_overrides"
 
