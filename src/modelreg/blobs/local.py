@@ -203,11 +203,13 @@ class LocalWriter:
         if self._file is None:
             raise ValueError(f"writer for {self.key!r} is already committed or aborted")
         try:
-            with _full_storage_refused(self.key):
-                self._file.write(data)
-        except StorageFullError:
+            self._file.write(data)
+        except OSError as error:  # a plain try, not the context manager: this runs per piece
+            refused = _storage_full(error, self.key)
+            if refused is None:
+                raise
             self.abort()  # the partial file goes at once, not at the caller's convenience
-            raise
+            raise refused from error
         if self._writeback is not None:
             self._writeback.wrote(len(data))
 
@@ -246,13 +248,20 @@ def _full_storage_refused(key: str) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        if error.errno not in _FULL_ERRNOS:
+        refused = _storage_full(error, key)
+        if refused is None:
             raise
-        raise StorageFullError(
-            "the registry's blob storage has no room left; nothing of this upload was kept "
-            f"({error.strerror})",
-            key=key,
-        ) from error
+        raise refused from error
+
+
+def _storage_full(error: OSError, key: str) -> StorageFullError | None:
+    if error.errno not in _FULL_ERRNOS:
+        return None
+    return StorageFullError(
+        "the registry's blob storage has no room left; nothing of this upload was kept "
+        f"({error.strerror})",
+        key=key,
+    )
 
 
 def _replace(source: Path, target: Path, *, fsync: bool) -> None:
