@@ -19,6 +19,7 @@ router = APIRouter(route_class=UiRoute, include_in_schema=False)
 
 PAGE_SIZES = (25, 50, 100)
 DEFAULT_PAGE_SIZE = 50
+SUGGESTED_VALUE_LENGTH = 200  # as a tag chip's catalog link (templates/_macros.html)
 
 
 @router.get(paths.CATALOG, name="ui_catalog")
@@ -95,9 +96,6 @@ def catalog(
 def _position(error: InvalidFilterError) -> int | None:
     position = error.details.get("position")
     return position if isinstance(position, int) else None
-
-
-SUGGESTED_VALUE_LENGTH = 200  # as a tag chip's catalog link (templates/_macros.html)
 
 
 def _suggestions(models: tuple[RegisteredModel, ...]) -> dict[str, list[str]]:
